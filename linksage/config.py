@@ -1,0 +1,248 @@
+"""The experiment config: one YAML file, validated at load, split into small sections.
+
+Each stage reads only its own section and library code takes plain arguments; the CLI is the
+place that unpacks a section into those arguments. The time windows are checked here so that a
+config that would leak labels into features never reaches a stage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from linksage.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SyntheticSource(_Section):
+    """The built-in synthetic job marketplace (see docs/generative_model.md)."""
+
+    preset: Literal["paper"] = "paper"
+    members: int = Field(5_000, ge=50)
+    seed: int = 7
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    days: int = Field(84, ge=7, description="length of the simulated activity period")
+
+    _utc_start = field_validator("start")(_utc)
+
+
+class DataSection(_Section):
+    """Where the tables come from: the generator, or a directory of the user's own tables."""
+
+    source: Literal["synthetic", "directory"] = "synthetic"
+    synthetic: SyntheticSource = SyntheticSource()
+    directory: Path | None = None
+
+    @model_validator(mode="after")
+    def _directory_given(self) -> DataSection:
+        if self.source == "directory" and self.directory is None:
+            raise ValueError("data.directory is required when data.source is 'directory'")
+        return self
+
+
+class WindowsSection(_Section):
+    """Time windows: t_gnn_end <= t_train_start < t_train_end <= t_test_start < t_test_end."""
+
+    t_gnn_end: datetime
+    t_train_start: datetime
+    t_train_end: datetime
+    t_test_start: datetime
+    t_test_end: datetime
+    validation_days: float = Field(
+        2.0, gt=0, description="ranker validation slice taken from the end of the train window"
+    )
+
+    _utc_all = field_validator(
+        "t_gnn_end", "t_train_start", "t_train_end", "t_test_start", "t_test_end"
+    )(_utc)
+
+    @model_validator(mode="after")
+    def _no_leak(self) -> WindowsSection:
+        rules = [
+            ("t_gnn_end", "<=", "t_train_start"),
+            ("t_train_start", "<", "t_train_end"),
+            ("t_train_end", "<=", "t_test_start"),
+            ("t_test_start", "<", "t_test_end"),
+        ]
+        for left, op, right in rules:
+            a, b = getattr(self, left), getattr(self, right)
+            ok = a <= b if op == "<=" else a < b
+            if not ok:
+                raise ValueError(
+                    f"leak: time windows must satisfy {left} {op} {right}, "
+                    f"got {left}={a.isoformat()} and {right}={b.isoformat()}"
+                )
+        if self.t_train_end - timedelta(days=self.validation_days) <= self.t_train_start:
+            raise ValueError(
+                "windows.validation_days leaves no training data before the validation slice"
+            )
+        return self
+
+    @property
+    def t_validation_start(self) -> datetime:
+        """Start of the ranker validation slice (the end of the train window)."""
+        return self.t_train_end - timedelta(days=self.validation_days)
+
+
+class GnnSection(_Section):
+    """GraphSAGE encoder-decoder settings (gnn_encoder/)."""
+
+    hidden_dim: int = Field(64, ge=4)
+    embedding_dim: int = Field(64, ge=4)
+    aggregation: Literal["mean", "attention"] = "mean"
+    decoder: Literal["mlp", "cosine", "inbatch"] = "mlp"
+    fanouts: tuple[int, ...] = (15, 10)
+    top_skills: int = Field(5, ge=1)
+    skill_nodes: bool = True
+    neighbour_cap: int = Field(50, ge=1, description="most recent K neighbours used at inference")
+    positive_actions: tuple[Literal["view", "click", "save", "apply"], ...] = ("apply", "save")
+    negatives_per_positive: int = Field(4, ge=0)
+    validation_days: float = Field(5.0, gt=0)
+    epochs: int = Field(10, ge=1)
+    patience: int = Field(2, ge=1)
+    batch_size: int = Field(512, ge=8)
+    learning_rate: float = Field(3e-3, gt=0)
+    snapshot_every_days: float = Field(1.0, gt=0)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class FeastSection(_Section):
+    """Feature store settings (feature_repo/)."""
+
+    repo_dir: Path = Path("feature_repo")
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    redis_connection_string: str = "localhost:6379"
+    ttl_days: int = Field(30, ge=1)
+
+
+class RankersSection(_Section):
+    """TFRS ranker settings (rankers/)."""
+
+    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = ("jymbii", "search", "taj", "ebr")
+    epochs: int = Field(5, ge=1)
+    batch_size: int = Field(256, ge=8)
+    learning_rate: float = Field(1e-3, gt=0)
+    id_embedding_dim: int = Field(16, ge=2)
+    cross_layers: int = Field(2, ge=0)
+    hidden_units: tuple[int, ...] = (128, 64)
+    negatives_per_request: int = Field(
+        9, ge=1, description="sampled live jobs per request when impressions are absent"
+    )
+    early_stopping_patience: int = Field(2, ge=1)
+
+
+class EvaluationSection(_Section):
+    """Offline A/B evaluation settings (evaluation/)."""
+
+    seeds: tuple[int, ...] = (0, 1, 2)
+    bootstrap_samples: int = Field(1000, ge=100)
+    cold_start_max_engagements: int = Field(2, ge=0)
+    ndcg_k: tuple[int, ...] = (5, 10)
+    recall_k: tuple[int, ...] = (10, 50)
+    ebr_recall_k: tuple[int, ...] = (10, 50, 100)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    LEAKY_embed_on_full_graph: bool = Field(
+        False,
+        description="DELIBERATELY LEAKY: embeddings from the graph including the test window. "
+        "Exists only to show that the leakage audit catches it.",
+    )
+    nearline_ablation: bool = True
+
+
+class NearlineSection(_Section):
+    """Nearline worker settings (gnn_encoder/nearline)."""
+
+    source: str = "file:events.jsonl"
+    max_batch: int = Field(64, ge=1)
+    replay_rate: float = Field(200.0, gt=0)
+
+
+class ExperimentConfig(_Section):
+    """The whole experiment. Load it with :func:`load_config`."""
+
+    name: str = "experiment"
+    output_dir: Path = Path("runs/experiment")
+    data: DataSection = DataSection()
+    windows: WindowsSection
+    gnn: GnnSection = GnnSection()
+    feast: FeastSection = FeastSection()
+    rankers: RankersSection = RankersSection()
+    evaluation: EvaluationSection = EvaluationSection()
+    nearline: NearlineSection = NearlineSection()
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory holding the input tables, whichever the source."""
+        if self.data.source == "directory":
+            assert self.data.directory is not None
+            return self.data.directory
+        return self.output_dir / "data"
+
+    def snapshot_times(self) -> list[datetime]:
+        """Daily (by default) snapshot times from t_gnn_end up to and including t_test_end."""
+        step = timedelta(days=self.gnn.snapshot_every_days)
+        times, t = [], self.windows.t_gnn_end
+        while t <= self.windows.t_test_end:
+            times.append(t)
+            t += step
+        return times
+
+    def to_yaml(self) -> str:
+        """The config as YAML, to save beside a run's outputs."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    def save(self, path: Path) -> None:
+        """Write the config beside a run's outputs (atomically)."""
+        from linksage.io import atomic_write_text
+
+        atomic_write_text(path, self.to_yaml())
+
+
+def _format_validation_error(path: Path | str, err: ValidationError) -> str:
+    lines = [f"{path}: invalid config"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        lines.append(f"  {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, source: str = "<dict>") -> ExperimentConfig:
+    """Validate a config mapping; raise ConfigError naming the option on failure."""
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(source, err)) from None
+
+
+def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentConfig:
+    """Read and validate a YAML experiment config. `overrides` are dotted keys, e.g.
+    {"data.synthetic.members": 1000}."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping at the top level")
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return parse_config(data, str(path))
