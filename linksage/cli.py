@@ -7,12 +7,25 @@ exit non-zero; `--debug` shows the traceback.
 
 from __future__ import annotations
 
-import sys
-
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from linksage.errors import LinksageError
+
+
+class _CleanErrorGroup(TyperGroup):
+    """Prints LinksageError as one clean message with its exit code (traceback with --debug)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LinksageError as err:
+            if _state["debug"]:
+                raise
+            err_console.print(f"error: {err}", highlight=False, markup=False)
+            raise typer.Exit(err.exit_code) from None
+
 
 app = typer.Typer(
     name="linksage",
@@ -21,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=_CleanErrorGroup,
 )
 err_console = Console(stderr=True)
 _state = {"debug": False}
@@ -55,11 +69,5 @@ _register_all()
 
 
 def main() -> None:
-    """Entry point that turns LinksageError into a clean message and exit code."""
-    try:
-        app(standalone_mode=False)
-    except LinksageError as err:
-        if _state["debug"]:
-            raise
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True)
-        sys.exit(err.exit_code)
+    """Console-script entry point."""
+    app()

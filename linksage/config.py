@@ -130,7 +130,12 @@ class FeastSection(_Section):
 class RankersSection(_Section):
     """TFRS ranker settings (rankers/)."""
 
-    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = ("jymbii", "search", "taj", "ebr")
+    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = (
+        "jymbii",
+        "search",
+        "taj",
+        "ebr",
+    )
     epochs: int = Field(5, ge=1)
     batch_size: int = Field(256, ge=8)
     learning_rate: float = Field(1e-3, gt=0)
