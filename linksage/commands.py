@@ -69,8 +69,18 @@ def stats(
     console.print(f"degree distribution: {plot}")
 
 
+def run(
+    config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
+) -> None:
+    """Run the whole pipeline: data, GNN, embeddings, Feast, rankers in both arms, A/B report."""
+    from linksage.pipeline import run_pipeline
+
+    run_pipeline(load_config(config), console=console)
+
+
 def register(app: typer.Typer) -> None:
     """Add the core commands to the CLI."""
+    app.command("run")(run)
     app.command("generate")(generate)
     app.command("validate")(validate)
     app.command("stats")(stats)
