@@ -1,0 +1,221 @@
+"""Nearline event types and their wire format, with validation that names what is wrong.
+
+An event travels as one JSON object (a Redis stream entry holds it in its `event` field, a file
+source holds one per line). `parse_event` turns a wire object into a typed event or raises
+`MalformedEvent` with a reason; the worker dead-letters such events instead of crashing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from linksage.schema import ENGAGEMENT_ACTIONS, RECRUITER_ACTIONS
+
+EVENT_FIELD = "event"  # the stream-entry field that carries the JSON object
+
+
+class MalformedEvent(ValueError):
+    """An event that cannot be applied; the message is the reason sent to the dead letters."""
+
+
+@dataclass(frozen=True)
+class JobPosted:
+    """A new job with the attributes its graph edges and input features come from."""
+
+    job_id: int
+    at: datetime
+    title: str
+    company: str
+    seniority: int
+    location: str
+    is_promoted: bool
+    expires_at: datetime
+    skills: tuple[tuple[str, float], ...] = ()
+    type: str = field(default="job_posted", init=False)
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A member acted on a job (view, click, save, apply, dismiss)."""
+
+    member_id: int
+    job_id: int
+    action: str
+    at: datetime
+    channel: str = "other"
+    request_id: int | None = None
+    type: str = field(default="engagement", init=False)
+
+
+@dataclass(frozen=True)
+class RecruiterAction:
+    """A recruiter of a job acted on a member (message, reach_out, positive_hearing_back)."""
+
+    job_id: int
+    member_id: int
+    action: str
+    at: datetime
+    type: str = field(default="recruiter_action", init=False)
+
+
+Event = JobPosted | Engagement | RecruiterAction
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The wire object of an event (JSON-ready)."""
+    d = asdict(event)
+    for key, value in d.items():
+        if isinstance(value, datetime):
+            d[key] = _iso(value)
+    if isinstance(event, JobPosted):
+        d["skills"] = [[s, float(score)] for s, score in event.skills]
+    return d
+
+
+def event_to_json(event: Event) -> str:
+    """The event as one line of JSON."""
+    return json.dumps(event_to_dict(event), separators=(",", ":"))
+
+
+def _int(d: Mapping, key: str, *, nullable: bool = False) -> int | None:
+    value = d.get(key)
+    if value is None:
+        if nullable:
+            return None
+        raise MalformedEvent(f"missing field {key!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedEvent(f"field {key!r} must be an integer, got {value!r}")
+    if value < 0:
+        raise MalformedEvent(f"field {key!r} must be >= 0, got {value}")
+    return value
+
+
+def _str(d: Mapping, key: str, allowed: tuple[str, ...] | None = None) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent(f"field {key!r} must be a non-empty string, got {value!r}")
+    if allowed is not None and value not in allowed:
+        raise MalformedEvent(f"field {key!r} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _time(d: Mapping, key: str) -> datetime:
+    value = d.get(key)
+    if not isinstance(value, str):
+        raise MalformedEvent(f"field {key!r} must be an ISO-8601 timestamp, got {value!r}")
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedEvent(f"field {key!r} is not an ISO-8601 timestamp: {value!r}") from None
+    if t.tzinfo is None:
+        raise MalformedEvent(f"field {key!r} has no time zone: {value!r}")
+    return t.astimezone(UTC)
+
+
+def _skills(d: Mapping) -> tuple[tuple[str, float], ...]:
+    raw = d.get("skills", [])
+    if not isinstance(raw, list):
+        raise MalformedEvent(f"field 'skills' must be a list of [skill, score], got {raw!r}")
+    out = []
+    for item in raw:
+        ok = (
+            isinstance(item, list | tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and item[0]
+            and isinstance(item[1], int | float)
+            and not isinstance(item[1], bool)
+            and math.isfinite(item[1])
+        )
+        if not ok:
+            raise MalformedEvent(f"field 'skills' has an invalid entry {item!r}")
+        out.append((item[0], float(item[1])))
+    return tuple(out)
+
+
+def event_from_dict(d: Any) -> Event:
+    """Validate a wire object and return the typed event; raise MalformedEvent with the reason."""
+    if not isinstance(d, Mapping):
+        raise MalformedEvent(f"an event must be a JSON object, got {type(d).__name__}")
+    kind = d.get("type")
+    if kind == "engagement":
+        return Engagement(
+            member_id=_int(d, "member_id"),
+            job_id=_int(d, "job_id"),
+            action=_str(d, "action", ENGAGEMENT_ACTIONS),
+            at=_time(d, "at"),
+            channel=_str(d, "channel", ("jymbii", "search", "other"))
+            if "channel" in d
+            else "other",
+            request_id=_int(d, "request_id", nullable=True),
+        )
+    if kind == "recruiter_action":
+        return RecruiterAction(
+            job_id=_int(d, "job_id"),
+            member_id=_int(d, "member_id"),
+            action=_str(d, "action", RECRUITER_ACTIONS),
+            at=_time(d, "at"),
+        )
+    if kind == "job_posted":
+        seniority = _int(d, "seniority")
+        if seniority > 6:
+            raise MalformedEvent(f"field 'seniority' must be in 0..6, got {seniority}")
+        if not isinstance(d.get("is_promoted"), bool):
+            raise MalformedEvent(
+                f"field 'is_promoted' must be a boolean, got {d.get('is_promoted')!r}"
+            )
+        at, expires_at = _time(d, "at"), _time(d, "expires_at")
+        if expires_at < at:
+            raise MalformedEvent("field 'expires_at' is before 'at'")
+        return JobPosted(
+            job_id=_int(d, "job_id"),
+            at=at,
+            title=_str(d, "title"),
+            company=_str(d, "company"),
+            seniority=seniority,
+            location=_str(d, "location"),
+            is_promoted=d["is_promoted"],
+            expires_at=expires_at,
+            skills=_skills(d),
+        )
+    raise MalformedEvent(
+        f"unknown event type {kind!r} (expected job_posted, engagement or recruiter_action)"
+    )
+
+
+def parse_event(raw: str | bytes | Mapping) -> Event:
+    """Parse a JSON line or a stream entry ({"event": json}) into a typed event."""
+    if isinstance(raw, Mapping) and "type" not in raw:
+        payload = raw.get(EVENT_FIELD, raw.get(EVENT_FIELD.encode()))
+        if payload is None:
+            raise MalformedEvent(f"stream entry has no {EVENT_FIELD!r} field")
+        raw = payload
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedEvent("event is not valid UTF-8") from None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise MalformedEvent(
+                f"event is not valid JSON: {err.msg} at column {err.colno}"
+            ) from None
+    return event_from_dict(raw)
+
+
+def event_nodes(event: Event) -> tuple[int | None, int | None]:
+    """(member_id, job_id) an event touches; the worker re-embeds these."""
+    if isinstance(event, JobPosted):
+        return None, event.job_id
+    return event.member_id, event.job_id
