@@ -1,0 +1,67 @@
+"""Link decoders: score a (member embedding, job embedding) pair as a logit.
+
+- ``mlp``: an MLP on [m, j, m * j].
+- ``cosine``: learned scale x cosine similarity + bias.
+- ``inbatch``: dot product; its loss adds in-batch negatives (every other positive job of the
+  batch is a negative for a member), on top of the explicit (member, job, label) pairs.
+All are trained with binary cross-entropy on (member, job, label).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, dim: int, hidden_dim: int = 64):
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.Linear(3 * dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 1)
+        )
+
+    def forward(self, m: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+        return self.mlp(torch.cat([m, j, m * j], dim=-1)).squeeze(-1)
+
+
+class CosineDecoder(nn.Module):
+    def __init__(self, dim: int = 0, init_scale: float = 5.0):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(init_scale))
+        self.bias = nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, m: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.cosine_similarity(m, j, dim=-1) + self.bias
+
+
+class InBatchDecoder(nn.Module):
+    def __init__(self, dim: int = 0):
+        super().__init__()
+
+    def forward(self, m: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+        return (m * j).sum(-1)
+
+
+def make_decoder(name: str, dim: int) -> nn.Module:
+    """Decoder by config name: mlp | cosine | inbatch."""
+    decoders = {"mlp": MLPDecoder, "cosine": CosineDecoder, "inbatch": InBatchDecoder}
+    if name not in decoders:
+        raise ValueError(f"gnn.decoder must be one of {sorted(decoders)}, got {name!r}")
+    return decoders[name](dim)
+
+
+def link_loss(
+    decoder: nn.Module, m: torch.Tensor, j: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """BCE on the labelled pairs; for the in-batch decoder also on the positives x positives
+    matrix (diagonal = 1, off-diagonal = in-batch negatives)."""
+    loss = F.binary_cross_entropy_with_logits(decoder(m, j), labels.float())
+    if isinstance(decoder, InBatchDecoder):
+        pos = labels > 0.5
+        mp, jp = m[pos], j[pos]
+        if len(mp) > 1:
+            logits = mp @ jp.T
+            target = torch.eye(len(mp), device=m.device)
+            loss = loss + F.binary_cross_entropy_with_logits(logits, target)
+    return loss
