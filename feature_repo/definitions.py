@@ -1,0 +1,206 @@
+"""The linksage Feast repository: entities, sources, feature views, push sources, services.
+
+Declarative, in the style of Feast's templates. Two settings come from the experiment config
+through `data/linksage_settings.json` (written by `linksage materialize`; absent in a fresh clone,
+so the defaults below apply): the feature views' TTL and the embedding dimension (a tag; the
+dimension itself is checked before materializing). Every view carries `feature_ts`, a copy of the
+row's event timestamp, so a point-in-time join reports which row it picked
+(`<view>__feature_ts`).
+"""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSource, ValueType
+from feast.types import Array, Bool, Float32, Int64, String, UnixTimestamp
+
+# Settings written by `linksage materialize` from the experiment config (defaults if absent).
+SETTINGS_FILE = Path(__file__).parent / "data" / "linksage_settings.json"
+SETTINGS = {"ttl_days": 30, "embedding_dim": 64}
+if SETTINGS_FILE.is_file():
+    SETTINGS |= json.loads(SETTINGS_FILE.read_text())
+
+# How far back a point-in-time join (and the online store) may look for a feature row.
+TTL = timedelta(days=int(SETTINGS["ttl_days"]))
+
+# A member of the marketplace (job seeker).
+member = Entity(
+    name="member", join_keys=["member_id"], value_type=ValueType.INT64, description="A member"
+)
+
+# A job posting.
+job = Entity(name="job", join_keys=["job_id"], value_type=ValueType.INT64, description="A job")
+
+# Member profile features at each snapshot time, from data before the snapshot (`linksage features`).
+member_profile_source = FileSource(
+    name="member_profile_source",
+    path="data/member_profile.parquet",
+    timestamp_field="event_timestamp",
+)
+
+# Job profile features at each snapshot time, from data before the snapshot (`linksage features`).
+job_profile_source = FileSource(
+    name="job_profile_source",
+    path="data/job_profile.parquet",
+    timestamp_field="event_timestamp",
+)
+
+# Member GNN embeddings that passed the guard in `linksage materialize`.
+member_gnn_source = FileSource(
+    name="member_gnn_source",
+    path="data/member_gnn.parquet",
+    timestamp_field="event_timestamp",
+)
+
+# Job GNN embeddings that passed the guard in `linksage materialize`.
+job_gnn_source = FileSource(
+    name="job_gnn_source",
+    path="data/job_gnn.parquet",
+    timestamp_field="event_timestamp",
+)
+
+# Nearline member embeddings pushed by the worker (columns: member_id, embedding, model_version,
+# event_timestamp, feature_ts).
+member_gnn_push = PushSource(name="member_gnn_push", batch_source=member_gnn_source)
+
+# Nearline job embeddings pushed by the worker (columns: job_id, embedding, model_version,
+# event_timestamp, feature_ts).
+job_gnn_push = PushSource(name="job_gnn_push", batch_source=job_gnn_source)
+
+# Base member features every ranker uses (both arms).
+member_profile = FeatureView(
+    name="member_profile",
+    entities=[member],
+    ttl=TTL,
+    schema=[
+        Field(name="member_id", dtype=Int64),
+        Field(name="seniority", dtype=Int64),
+        Field(name="is_premium", dtype=Bool),
+        Field(name="seeker_intent", dtype=String),
+        Field(name="location", dtype=String),
+        Field(name="title", dtype=String),
+        Field(name="company", dtype=String),
+        Field(name="top_skills", dtype=String),
+        Field(name="tenure_days", dtype=Float32),
+        Field(name="positions_count", dtype=Int64),
+        Field(name="views_count", dtype=Int64),
+        Field(name="clicks_count", dtype=Int64),
+        Field(name="saves_count", dtype=Int64),
+        Field(name="applies_count", dtype=Int64),
+        Field(name="engagements_7d", dtype=Int64),
+        Field(name="applies_7d", dtype=Int64),
+        Field(name="feature_ts", dtype=UnixTimestamp),
+    ],
+    source=member_profile_source,
+    online=True,
+    tags={"group": "base"},
+)
+
+# Base job features every ranker uses (both arms).
+job_profile = FeatureView(
+    name="job_profile",
+    entities=[job],
+    ttl=TTL,
+    schema=[
+        Field(name="job_id", dtype=Int64),
+        Field(name="seniority", dtype=Int64),
+        Field(name="is_promoted", dtype=Bool),
+        Field(name="location", dtype=String),
+        Field(name="title", dtype=String),
+        Field(name="company", dtype=String),
+        Field(name="top_skills", dtype=String),
+        Field(name="posted_at", dtype=UnixTimestamp),
+        Field(name="expires_at", dtype=UnixTimestamp),
+        Field(name="age_days", dtype=Float32),
+        Field(name="views_count", dtype=Int64),
+        Field(name="clicks_count", dtype=Int64),
+        Field(name="applies_count", dtype=Int64),
+        Field(name="applies_7d", dtype=Int64),
+        Field(name="recruiter_actions_count", dtype=Int64),
+        Field(name="feature_ts", dtype=UnixTimestamp),
+    ],
+    source=job_profile_source,
+    online=True,
+    tags={"group": "base"},
+)
+
+# Frozen GNN member embeddings (daily batch, plus nearline pushes).
+member_gnn = FeatureView(
+    name="member_gnn",
+    entities=[member],
+    ttl=TTL,
+    schema=[
+        Field(name="member_id", dtype=Int64),
+        Field(name="embedding", dtype=Array(Float32)),
+        Field(name="model_version", dtype=String),
+        Field(name="feature_ts", dtype=UnixTimestamp),
+    ],
+    source=member_gnn_push,
+    online=True,
+    tags={"group": "gnn", "embedding_dim": str(SETTINGS["embedding_dim"])},
+)
+
+# Frozen GNN job embeddings (daily batch, plus nearline pushes).
+job_gnn = FeatureView(
+    name="job_gnn",
+    entities=[job],
+    ttl=TTL,
+    schema=[
+        Field(name="job_id", dtype=Int64),
+        Field(name="embedding", dtype=Array(Float32)),
+        Field(name="model_version", dtype=String),
+        Field(name="feature_ts", dtype=UnixTimestamp),
+    ],
+    source=job_gnn_push,
+    online=True,
+    tags={"group": "gnn", "embedding_dim": str(SETTINGS["embedding_dim"])},
+)
+
+# JYMBII (job recommendations), control arm: base features only.
+jymbii_control = FeatureService(
+    name="jymbii_control", features=[member_profile, job_profile], tags={"arm": "control"}
+)
+
+# JYMBII, GNN arm: the control features plus the frozen GNN embeddings.
+jymbii_gnn = FeatureService(
+    name="jymbii_gnn",
+    features=[member_profile, job_profile, member_gnn, job_gnn],
+    tags={"arm": "gnn"},
+)
+
+# Job search, control arm: base features only.
+search_control = FeatureService(
+    name="search_control", features=[member_profile, job_profile], tags={"arm": "control"}
+)
+
+# Job search, GNN arm: the control features plus the frozen GNN embeddings.
+search_gnn = FeatureService(
+    name="search_gnn",
+    features=[member_profile, job_profile, member_gnn, job_gnn],
+    tags={"arm": "gnn"},
+)
+
+# Top applicant jobs (will the recruiter answer?), control arm: base features only.
+taj_control = FeatureService(
+    name="taj_control", features=[member_profile, job_profile], tags={"arm": "control"}
+)
+
+# Top applicant jobs, GNN arm: the control features plus the frozen GNN embeddings.
+taj_gnn = FeatureService(
+    name="taj_gnn",
+    features=[member_profile, job_profile, member_gnn, job_gnn],
+    tags={"arm": "gnn"},
+)
+
+# Embedding-based retrieval (two towers), control arm: base features only.
+ebr_control = FeatureService(
+    name="ebr_control", features=[member_profile, job_profile], tags={"arm": "control"}
+)
+
+# Embedding-based retrieval, GNN arm: the control features plus the frozen GNN embeddings.
+ebr_gnn = FeatureService(
+    name="ebr_gnn",
+    features=[member_profile, job_profile, member_gnn, job_gnn],
+    tags={"arm": "gnn"},
+)

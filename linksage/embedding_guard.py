@@ -1,0 +1,138 @@
+"""The door to the feature store: checks an embeddings parquet before anything is materialized.
+
+A file that fails is refused with an error naming the file and the column; nothing is written,
+so the feature store (offline source and online store) stays as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from linksage.errors import DataValidationError
+
+TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
+
+
+class EmbeddingValidationError(DataValidationError):
+    """An embeddings parquet breaks the contract (docs/artifacts.md); the message says where."""
+
+
+def _examples(values: pa.Array | np.ndarray, limit: int = 5) -> str:
+    items = values.to_pylist() if isinstance(values, pa.Array) else list(values)
+    return ", ".join(str(v) for v in items[:limit])
+
+
+def check_embeddings(
+    path: Path | str,
+    *,
+    id_column: str,
+    embedding_dim: int,
+    model_version: str | None = None,
+) -> pa.Table:
+    """Read and check one embeddings parquet; return it normalized (int64 ids, float32 vectors,
+    timestamp[us, UTC]). Raises EmbeddingValidationError on the first broken rule:
+    missing file or column, wrong type, nulls, wrong dimension, NaN/inf, more than one row per
+    entity per snapshot, more than one model_version or not the expected one."""
+    path = Path(path)
+    if not path.is_file():
+        raise EmbeddingValidationError(f"{path}: embeddings file not found (run `linksage embed`)")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise EmbeddingValidationError(f"{path}: not a readable parquet file: {err}") from None
+    where = f"{path}"
+    required = (id_column, "embedding", "event_timestamp", "model_version")
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise EmbeddingValidationError(
+            f"{where}: missing column(s) {', '.join(missing)}; has {', '.join(table.column_names)}"
+        )
+    if table.num_rows == 0:
+        raise EmbeddingValidationError(f"{where}: no rows")
+    for name in required:
+        nulls = table[name].null_count
+        if nulls:
+            raise EmbeddingValidationError(f"{where}: column {name} has {nulls} null value(s)")
+
+    ids = table[id_column]
+    if not pa.types.is_integer(ids.type):
+        raise EmbeddingValidationError(f"{where}: column {id_column} must be int64, got {ids.type}")
+    ts = table["event_timestamp"]
+    if not pa.types.is_timestamp(ts.type):
+        raise EmbeddingValidationError(
+            f"{where}: column event_timestamp must be a timestamp, got {ts.type}"
+        )
+    if ts.type.tz is None:  # the data contract's timestamps are UTC; a naive one means UTC
+        ts = pc.assume_timezone(ts, "UTC")
+    emb = table["embedding"].combine_chunks()
+    if not (pa.types.is_list(emb.type) or pa.types.is_large_list(emb.type)) and not (
+        pa.types.is_fixed_size_list(emb.type)
+    ):
+        raise EmbeddingValidationError(
+            f"{where}: column embedding must be a list of float32, got {emb.type}"
+        )
+    if not pa.types.is_floating(emb.type.value_type):
+        raise EmbeddingValidationError(
+            f"{where}: column embedding must hold floats, got {emb.type.value_type}"
+        )
+    mv = table["model_version"]
+    if not pa.types.is_string(mv.type) and not pa.types.is_large_string(mv.type):
+        raise EmbeddingValidationError(f"{where}: column model_version must be a string")
+
+    lengths = pc.list_value_length(emb).to_numpy(zero_copy_only=False)
+    wrong = np.flatnonzero(lengths != embedding_dim)
+    if wrong.size:
+        raise EmbeddingValidationError(
+            f"{where}: column embedding has {wrong.size} row(s) whose dimension is not "
+            f"{embedding_dim} (the model's embedding_dim); e.g. dims {_examples(lengths[wrong])} "
+            f"for {id_column} {_examples(ids.take(pa.array(wrong[:5])).combine_chunks())}"
+        )
+    if emb.null_count or pc.list_flatten(emb).null_count:
+        raise EmbeddingValidationError(f"{where}: column embedding holds null values")
+    values = pc.list_flatten(emb).to_numpy(zero_copy_only=False).astype(np.float32)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = np.unique(np.flatnonzero(bad) // embedding_dim)
+        raise EmbeddingValidationError(
+            f"{where}: column embedding has NaN/inf in {rows.size} row(s); "
+            f"e.g. {id_column} {_examples(ids.take(pa.array(rows[:5])).combine_chunks())}"
+        )
+
+    ts_us = pc.cast(ts, TIMESTAMP_UTC)
+    id_np = pc.cast(ids, pa.int64()).to_numpy()
+    ts_np = pc.cast(ts_us, pa.int64()).to_numpy()
+    keys = np.stack([id_np, ts_np], axis=1)
+    uniq, counts = np.unique(keys, axis=0, return_counts=True)
+    if (counts > 1).any():
+        dup = uniq[counts > 1]
+        raise EmbeddingValidationError(
+            f"{where}: more than one row per {id_column} per event_timestamp "
+            f"({int((counts > 1).sum())} duplicated pair(s)); e.g. {id_column} "
+            f"{_examples(dup[:, 0])}"
+        )
+
+    versions = pc.unique(mv).to_pylist()
+    if len(versions) != 1:
+        raise EmbeddingValidationError(
+            f"{where}: column model_version must hold one value, found {len(versions)}: "
+            f"{_examples(versions)}"
+        )
+    if model_version is not None and versions[0] != model_version:
+        raise EmbeddingValidationError(
+            f"{where}: column model_version is {versions[0]!r} but the model is {model_version!r}"
+        )
+
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(values), embedding_dim)
+    return pa.table(
+        {
+            id_column: pa.array(id_np, pa.int64()),
+            "embedding": vectors.cast(pa.list_(pa.float32())),
+            "event_timestamp": ts_us.combine_chunks(),
+            "model_version": pc.cast(mv, pa.string()).combine_chunks(),
+        }
+    )
