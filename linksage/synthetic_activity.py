@@ -1,0 +1,284 @@
+"""Activity of the synthetic marketplace: requests, impressions, engagements, recruiter actions.
+
+A request (a JYMBII visit or a search) shows 10-20 live jobs ranked by the *incumbent system*,
+which sees only observed attributes (title area, location, seniority, popularity). Whether the
+member engages is decided by the *ground-truth utility*, which depends on the hidden career
+interest. Requests are processed in fixed-size chunks (the chunking does not change the draws'
+order, so the output is the same whatever the memory), each chunk with whole-array numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from linksage.synthetic_entities import DAY, Population
+from linksage.synthetic_preset import Preset
+from linksage.synthetic_vocab import skill_text, title_text, to_strings, zipf_mandelbrot_ranks
+
+CHUNK = 100_000  # requests per chunk (fixed: part of the deterministic output)
+HOUR = 3_600
+CHANNELS = np.array(["jymbii", "search", "other"], dtype=object)
+
+
+@dataclass
+class Activity:
+    engagements: pd.DataFrame
+    impressions: pd.DataFrame
+    recruiter_actions: pd.DataFrame
+
+
+class LiveJobs:
+    """Sample live jobs at given times, anywhere or within a career area (vectorised)."""
+
+    def __init__(self, pop: Population):
+        self.posted, self.expires = pop.j_posted, pop.j_expires
+        self.max_life = int((self.expires - self.posted).max())
+        self.base = int(self.posted.min()) - self.max_life - 1
+        self.by_area = np.lexsort((self.posted, pop.j_area))
+        self.area_keys = pop.j_area[self.by_area].astype(np.int64) << 40
+        self.area_keys += self.posted[self.by_area] - self.base
+
+    def sample(self, rng, t: np.ndarray, k: int, area: np.ndarray | None = None):
+        """(len(t), k) job indices and a mask of those live at t."""
+        if area is None:
+            lo = np.searchsorted(self.posted, t - self.max_life, side="left")
+            hi = np.searchsorted(self.posted, t, side="right")
+        else:
+            a = area.astype(np.int64) << 40
+            lo = np.searchsorted(self.area_keys, a + (t - self.max_life - self.base), side="left")
+            hi = np.searchsorted(self.area_keys, a + (t - self.base), side="right")
+        span = (hi - lo)[:, None]
+        pos = lo[:, None] + np.floor(rng.random((len(t), k)) * span).astype(np.int64)
+        pos = np.minimum(pos, len(self.posted) - 1)
+        idx = pos if area is None else self.by_area[pos]
+        live = (span > 0) & (self.posted[idx] <= t[:, None]) & (self.expires[idx] > t[:, None])
+        return idx, live
+
+
+def utility(pop: Population, p: Preset, member: np.ndarray, job: np.ndarray) -> np.ndarray:
+    """Ground-truth utility of a job to a member (hidden interest + observable fit)."""
+    cos = np.einsum("ij,ij->i", pop.m_interest[member], pop.j_profile[job])
+    loc = (pop.j_location[job] == -1) | (pop.j_location[job] == pop.m_location[member])
+    gap = np.abs(pop.j_seniority[job] - pop.m_seniority[member] - 0.5)
+    return (
+        p.w_interest * cos
+        + p.w_location * loc
+        - p.w_seniority * gap
+        + p.w_popularity * pop.j_popularity[job]
+    )
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
+    active_from = np.maximum(pop.m_created, pop.start)
+    frac = (pop.end - active_from) / (pop.end - pop.start)
+    n = rng.poisson(pop.m_activity * frac)
+    member = np.repeat(np.arange(len(n)), n)
+    lo = active_from[member]
+    t = lo + np.floor(rng.random(len(member)) * (pop.end - HOUR - lo)).astype(np.int64)
+    search = rng.random(len(member)) < p.search_fraction
+    q_area = np.where(
+        rng.random(len(member)) < 0.7, pop.m_interest_area[member], pop.m_title_area[member]
+    )
+    ranks = zipf_mandelbrot_ranks(rng, len(member), p.skill_zipf_a, p.skill_zipf_q)
+    as_title = rng.random(len(member)) < 0.5
+    query = np.where(
+        as_title,
+        to_strings(q_area, ranks, title_text),
+        to_strings(q_area, ranks, skill_text),
+    )
+    req = pd.DataFrame(
+        {
+            "member": member,
+            "at": t,
+            "search": search,
+            "area": np.where(search, q_area, pop.m_title_area[member]),
+            "query": np.where(search, query, None),
+        }
+    )
+    req = req.sort_values(["at", "member"], kind="stable", ignore_index=True)
+    req["request_id"] = np.arange(1, len(req) + 1, dtype=np.int64)
+    return req
+
+
+def _rank_impressions(rng, pop: Population, p: Preset, live: LiveJobs, req: pd.DataFrame):
+    """Impressed (request row, job, rank) for one chunk of requests."""
+    t = req["at"].to_numpy()
+    area = req["area"].to_numpy()
+    member = req["member"].to_numpy()
+    a_idx, a_ok = live.sample(rng, t, p.candidates_in_area, area)
+    g_idx, g_ok = live.sample(rng, t, p.candidates_anywhere)
+    idx = np.concatenate([a_idx, g_idx], axis=1)
+    ok = np.concatenate([a_ok, g_ok], axis=1)
+    # drop duplicate candidates within a request
+    order = np.argsort(np.where(ok, idx, -1), axis=1, kind="stable")
+    s_idx = np.take_along_axis(idx, order, 1)
+    s_ok = np.take_along_axis(ok, order, 1)
+    s_ok[:, 1:] &= s_idx[:, 1:] != s_idx[:, :-1]
+    # the incumbent system's score: observed attributes only
+    m = np.repeat(member, s_idx.shape[1])
+    j = s_idx.ravel()
+    loc = (pop.j_location[j] == -1) | (pop.j_location[j] == pop.m_location[m])
+    score = (
+        1.5 * (pop.j_area[j] == np.repeat(area, s_idx.shape[1]))
+        + 0.5 * loc
+        - 0.3 * np.abs(pop.j_seniority[j] - pop.m_seniority[m])
+        + 0.4 * pop.j_popularity[j]
+        + 0.5 * pop.j_promoted[j]
+        + rng.gumbel(0.0, 0.7, len(j))
+    ).reshape(s_idx.shape)
+    score = np.where(s_ok, score, -np.inf)
+    top = np.argsort(-score, axis=1, kind="stable")
+    lo, hi = p.impressions_per_request
+    k = rng.integers(lo, hi + 1, len(t))
+    cols = np.arange(top.shape[1])[None, :]
+    shown = (cols < k[:, None]) & np.isfinite(np.take_along_axis(score, top, 1))
+    rows, rank0 = np.nonzero(shown)
+    jobs = np.take_along_axis(s_idx, top, 1)[rows, rank0]
+    return rows, jobs, rank0 + 1
+
+
+def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
+    """Engagement rows for jobs a member saw (impressions) or visited (rank None)."""
+    n = len(member)
+    u = utility(pop, p, member, job)
+    if rank is None:
+        click = np.ones(n, dtype=bool)
+    else:
+        click = rng.random(n) < _sigmoid(u + p.click_bias - p.rank_decay * np.log(rank))
+    boost = np.array(p.intent_apply_boost)[pop.m_intent[member]]
+    apply = click & (rng.random(n) < _sigmoid(u + p.apply_bias + boost))
+    save = click & (rng.random(n) < p.save_given_click)
+    if rank is None:
+        view = dismiss = np.zeros(n, dtype=bool)
+    else:
+        view = ~click & (rng.random(n) < p.view_rate * 2 * _sigmoid(u - 2.0))
+        dismiss = ~click & ~view & (rng.random(n) < p.dismiss_rate * 2 * _sigmoid(-u))
+    limit = np.minimum(pop.j_expires[job], pop.end) - 1
+    t_click = np.minimum(t + rng.integers(5, 300, n), limit)
+    parts = [
+        ("view", view, t + rng.integers(2, 60, n)),
+        ("click", click, t_click),
+        ("save", save, t_click + rng.integers(10, 600, n)),
+        ("apply", apply, t_click + rng.integers(60, 1800, n)),
+        ("dismiss", dismiss, t + rng.integers(2, 120, n)),
+    ]
+    frames = []
+    for action, mask, at in parts:
+        sel = np.flatnonzero(mask)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "member": member[sel],
+                    "job": job[sel],
+                    "action": action,
+                    "channel": channel[sel],
+                    "request_id": request_id[sel],
+                    "at": np.maximum(np.minimum(at[sel], limit[sel]), t[sel]),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
+    """'other'-channel visits: the member finds a job page outside any ranked list."""
+    active_from = np.maximum(pop.m_created, pop.start)
+    frac = (pop.end - active_from) / (pop.end - pop.start)
+    n = rng.poisson(pop.m_activity * frac * p.direct_per_member / p.requests_per_member)
+    member = np.repeat(np.arange(len(n)), n)
+    lo = active_from[member]
+    t = lo + np.floor(rng.random(len(member)) * (pop.end - HOUR - lo)).astype(np.int64)
+    a_idx, a_ok = live.sample(rng, t, 20, pop.m_interest_area[member])
+    g_idx, g_ok = live.sample(rng, t, 20)
+    idx = np.concatenate([a_idx, g_idx], axis=1)
+    ok = np.concatenate([a_ok, g_ok], axis=1)
+    u = utility(pop, p, np.repeat(member, idx.shape[1]), idx.ravel()).reshape(idx.shape)
+    pick = np.argmax(np.where(ok, u + rng.gumbel(size=u.shape), -np.inf), axis=1)
+    keep = ok[np.arange(len(t)), pick]
+    job = idx[np.arange(len(t)), pick][keep]
+    member, t = member[keep], t[keep]
+    return _funnel(
+        rng,
+        pop,
+        p,
+        member,
+        job,
+        t,
+        np.full(len(member), "other", dtype=object),
+        np.full(len(member), -1, dtype=np.int64),
+    )
+
+
+def _recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> pd.DataFrame:
+    """Positive hearing back after some applications, messages after some of those, and
+    recruiter reach-outs (sourcing) to members who signal they are looking."""
+    member, job = applies["member"].to_numpy(), applies["job"].to_numpy()
+    fit = (pop.m_title_area[member] == pop.j_area[job]).astype(float)
+    fit += (np.abs(pop.m_seniority[member] - pop.j_seniority[job]) <= 1).astype(float) * 0.5
+    logit = (
+        p.hearing_back_bias
+        + p.hearing_back_fit * fit
+        + p.hearing_back_premium * (pop.m_premium[member])
+    )
+    yes = rng.random(len(member)) < _sigmoid(logit)
+    at = applies["at"].to_numpy() + HOUR + rng.exponential(3 * DAY, len(member)).astype(np.int64)
+    yes &= at < pop.end
+    hb = pd.DataFrame(
+        {"member": member[yes], "job": job[yes], "action": "positive_hearing_back", "at": at[yes]}
+    )
+    msg_at = hb["at"].to_numpy() + rng.integers(HOUR, 2 * DAY, len(hb))
+    msg = hb[(rng.random(len(hb)) < p.message_after_hearing_back) & (msg_at < pop.end)].copy()
+    msg["action"], msg["at"] = "message", msg_at[msg.index.to_numpy()]
+    # sourcing: recruiters search by title area and favour members open to work
+    weight = np.array([0.3, 1.0, 4.0, 6.0])[pop.m_intent] * np.where(pop.m_premium, 2.0, 1.0)
+    n_reach = rng.poisson(p.reach_outs_per_member * len(weight))
+    who = rng.choice(len(weight), size=n_reach, p=weight / weight.sum())
+    lo = np.maximum(pop.m_created[who], pop.start)
+    t = lo + np.floor(rng.random(n_reach) * (pop.end - HOUR - lo)).astype(np.int64)
+    idx, ok = live.sample(rng, t, 1, pop.m_title_area[who])
+    reach = pd.DataFrame(
+        {"member": who[ok[:, 0]], "job": idx[ok[:, 0], 0], "action": "reach_out", "at": t[ok[:, 0]]}
+    )
+    return pd.concat([hb, msg, reach], ignore_index=True)
+
+
+def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> Activity:
+    """Requests, impressions, engagements and recruiter actions over [start, end)."""
+    live = LiveJobs(pop)
+    req = _requests(rng, pop, p)
+    imp_parts, eng_parts = [], []
+    for lo in range(0, len(req), CHUNK):
+        chunk = req.iloc[lo : lo + CHUNK]
+        rows, jobs, rank = _rank_impressions(rng, pop, p, live, chunk)
+        member = chunk["member"].to_numpy()[rows]
+        t = chunk["at"].to_numpy()[rows]
+        rid = chunk["request_id"].to_numpy()[rows]
+        channel = CHANNELS[chunk["search"].to_numpy()[rows].astype(np.int64)]
+        imp_parts.append(
+            pd.DataFrame(
+                {
+                    "request_id": rid,
+                    "member": member,
+                    "job": jobs,
+                    "channel": channel,
+                    "rank": rank.astype(np.int32),
+                    "query": chunk["query"].to_numpy()[rows],
+                    "at": t,
+                }
+            )
+        )
+        eng_parts.append(_funnel(rng, pop, p, member, jobs, t, channel, rid, rank))
+    eng_parts.append(_direct_visits(rng, pop, p, live))
+    eng = pd.concat(eng_parts, ignore_index=True)
+    eng = eng.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
+    rec = _recruiters(rng, pop, p, live, eng[eng["action"] == "apply"])
+    rec = rec.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
+    imp = pd.concat(imp_parts, ignore_index=True)
+    return Activity(engagements=eng, impressions=imp, recruiter_actions=rec)
