@@ -20,7 +20,12 @@ def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
         "output_dir": str(tmp_path / "run"),
         "data": {
             "source": "synthetic",
-            "synthetic": {"members": members, "seed": 3, "start": "2026-01-01T00:00:00Z", "days": 42},
+            "synthetic": {
+                "members": members,
+                "seed": 3,
+                "start": "2026-01-01T00:00:00Z",
+                "days": 42,
+            },
         },
         "windows": {
             "t_gnn_end": "2026-01-29T00:00:00Z",
@@ -30,7 +35,13 @@ def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
             "t_test_end": "2026-02-12T00:00:00Z",
             "validation_days": 1,
         },
-        "gnn": {"hidden_dim": 16, "embedding_dim": 8, "fanouts": [5, 3], "epochs": 2, "batch_size": 64},
+        "gnn": {
+            "hidden_dim": 16,
+            "embedding_dim": 8,
+            "fanouts": [5, 3],
+            "epochs": 2,
+            "batch_size": 64,
+        },
         "feast": {"repo_dir": str(tmp_path / "feature_repo")},
         "rankers": {"epochs": 1, "batch_size": 64, "hidden_units": [16]},
         "evaluation": {"seeds": [0, 1], "bootstrap_samples": 200},

@@ -22,14 +22,29 @@ def test_generate_with_overrides_then_validate_and_stats(tmp_path):
     config = _config_file(tmp_path)
     out = tmp_path / "tables"
     result = runner.invoke(
-        app, ["generate", "--config", str(config), "--out", str(out), "--members", "150",
-              "--seed", "11"]
+        app,
+        [
+            "generate",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--members",
+            "150",
+            "--seed",
+            "11",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert pq.read_metadata(out / "members.parquet").num_rows == 150
     assert {p.name for p in out.glob("*.parquet")} >= {
-        "members.parquet", "jobs.parquet", "engagements.parquet", "impressions.parquet",
-        "recruiter_actions.parquet", "member_positions.parquet", "member_skills.parquet",
+        "members.parquet",
+        "jobs.parquet",
+        "engagements.parquet",
+        "impressions.parquet",
+        "recruiter_actions.parquet",
+        "member_positions.parquet",
+        "member_skills.parquet",
         "job_skills.parquet",
     }
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0

@@ -26,7 +26,7 @@ def test_failed_write_leaves_existing_files(tiny_tables, tmp_path):
     before = {p.name: p.read_bytes() for p in target.iterdir()}
     broken = tiny_tables.__class__(**dict(tiny_tables.items()))
     broken.engagements = broken.engagements.assign(at="not a time")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         write_tables(broken, target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
 

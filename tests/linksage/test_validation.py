@@ -51,38 +51,98 @@ def _first_engaged(directory, key):
 
 
 CASES = {
-    "missing column": ("members", lambda df: df.drop(columns=["location"]),
-                       "members.parquet", "location", "missing"),
-    "wrong type": ("jobs", lambda df: df.assign(job_id=df["job_id"].astype(str)),
-                   "jobs.parquet", "job_id", "wrong type"),
-    "naive timestamp": ("engagements", lambda df: df.assign(at=df["at"].dt.tz_localize(None)),
-                        "engagements.parquet", "at", "timezone-aware"),
-    "duplicate id": ("members", lambda df: pd.concat([df, df.head(2)]),
-                     "members.parquet", "member_id", "duplicate"),
+    "missing column": (
+        "members",
+        lambda df: df.drop(columns=["location"]),
+        "members.parquet",
+        "location",
+        "missing",
+    ),
+    "wrong type": (
+        "jobs",
+        lambda df: df.assign(job_id=df["job_id"].astype(str)),
+        "jobs.parquet",
+        "job_id",
+        "wrong type",
+    ),
+    "naive timestamp": (
+        "engagements",
+        lambda df: df.assign(at=df["at"].dt.tz_localize(None)),
+        "engagements.parquet",
+        "at",
+        "timezone-aware",
+    ),
+    "duplicate id": (
+        "members",
+        lambda df: pd.concat([df, df.head(2)]),
+        "members.parquet",
+        "member_id",
+        "duplicate",
+    ),
     "null not allowed": ("members", _set("title", 3, None), "members.parquet", "title", "null"),
-    "NaN score": ("member_skills", _set("score", 0, float("nan")),
-                  "member_skills.parquet", "score", "null/NaN"),
-    "unknown action": ("engagements", _set("action", 0, "like"),
-                       "engagements.parquet", "action", "not in"),
-    "seniority range": ("jobs", lambda df: df.assign(seniority=df["seniority"] + 9),
-                        "jobs.parquet", "seniority", "outside 0-6"),
-    "dangling member": ("engagements", lambda df: df.assign(member_id=df["member_id"] + 10**9),
-                        "engagements.parquet", "member_id", "missing from members.parquet"),
-    "dangling job": ("impressions", lambda df: df.assign(job_id=df["job_id"] + 10**9),
-                     "impressions.parquet", "job_id", "missing from jobs.parquet"),
+    "NaN score": (
+        "member_skills",
+        _set("score", 0, float("nan")),
+        "member_skills.parquet",
+        "score",
+        "null/NaN",
+    ),
+    "unknown action": (
+        "engagements",
+        _set("action", 0, "like"),
+        "engagements.parquet",
+        "action",
+        "not in",
+    ),
+    "seniority range": (
+        "jobs",
+        lambda df: df.assign(seniority=df["seniority"] + 9),
+        "jobs.parquet",
+        "seniority",
+        "outside 0-6",
+    ),
+    "dangling member": (
+        "engagements",
+        lambda df: df.assign(member_id=df["member_id"] + 10**9),
+        "engagements.parquet",
+        "member_id",
+        "missing from members.parquet",
+    ),
+    "dangling job": (
+        "impressions",
+        lambda df: df.assign(job_id=df["job_id"] + 10**9),
+        "impressions.parquet",
+        "job_id",
+        "missing from jobs.parquet",
+    ),
     "timestamp out of range": (
-        "recruiter_actions", _set("at", 0, pd.Timestamp("1970-01-01", tz="UTC")),
-        "recruiter_actions.parquet", "at", "outside the data's range"),
+        "recruiter_actions",
+        _set("at", 0, pd.Timestamp("1970-01-01", tz="UTC")),
+        "recruiter_actions.parquet",
+        "at",
+        "outside the data's range",
+    ),
     "expires before posted": (
-        "jobs", lambda df: df.assign(expires_at=df["posted_at"] - pd.Timedelta(days=1)),
-        "jobs.parquet", "expires_at", "expires_at is before posted_at"),
+        "jobs",
+        lambda df: df.assign(expires_at=df["posted_at"] - pd.Timedelta(days=1)),
+        "jobs.parquet",
+        "expires_at",
+        "expires_at is before posted_at",
+    ),
     "event before job posted": (
-        "engagements", lambda df: df.assign(at=df["at"] - pd.Timedelta(days=400)),
-        "engagements.parquet", "at", "before their job_id's posted_at"),
+        "engagements",
+        lambda df: df.assign(at=df["at"] - pd.Timedelta(days=400)),
+        "engagements.parquet",
+        "at",
+        "before their job_id's posted_at",
+    ),
     "position ends before start": (
         "member_positions",
         lambda df: df.assign(end_at=df["start_at"] - pd.Timedelta(days=1)),
-        "member_positions.parquet", "end_at", "end_at is before start_at"),
+        "member_positions.parquet",
+        "end_at",
+        "end_at is before start_at",
+    ),
 }
 
 
@@ -113,8 +173,13 @@ def test_missing_required_table(data_copy):
 
 
 def test_optional_tables_may_be_absent(data_copy):
-    for name in ["impressions", "recruiter_actions", "member_positions", "member_skills",
-                 "job_skills"]:
+    for name in [
+        "impressions",
+        "recruiter_actions",
+        "member_positions",
+        "member_skills",
+        "job_skills",
+    ]:
         (data_copy / f"{name}.parquet").unlink()
     assert validate_directory(data_copy).ok
 
