@@ -92,8 +92,10 @@ def check_embeddings(
             f"{embedding_dim} (the model's embedding_dim); e.g. dims {_examples(lengths[wrong])} "
             f"for {id_column} {_examples(ids.take(pa.array(wrong[:5])).combine_chunks())}"
         )
-    if emb.null_count or pc.list_flatten(emb).null_count:
-        raise EmbeddingValidationError(f"{where}: column embedding holds null values")
+    if pc.list_flatten(emb).null_count:
+        raise EmbeddingValidationError(
+            f"{where}: column embedding holds null values (NaN written through pandas becomes null)"
+        )
     values = pc.list_flatten(emb).to_numpy(zero_copy_only=False).astype(np.float32)
     bad = ~np.isfinite(values)
     if bad.any():

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from linksage.embedding_guard import check_embeddings
+from linksage.embedding_guard import EmbeddingValidationError, check_embeddings
 from linksage.errors import LinksageError
 from linksage.io import atomic_write_text, write_parquet
 
@@ -128,26 +128,34 @@ def apply_repo(repo_dir: Path | str, **store_kwargs):
     return store
 
 
-def publish_embeddings(
+def check_embedding_files(
     repo_dir: Path | str, *, embedding_dim: int, model_version: str | None = None
-) -> dict[str, int]:
-    """Guard the door: check both embeddings files, then (only if both pass) write the feature
-    views' sources `data/member_gnn.parquet` and `data/job_gnn.parquet`. Returns rows per view."""
+) -> dict[str, pa.Table]:
+    """Guard the door: check `data/member_embeddings.parquet` and `data/job_embeddings.parquet`
+    (each file's rules, then that both come from the same model). Writes nothing."""
     data = Path(repo_dir) / "data"
-    checked = {}
-    for entity, id_column in ENTITY_ID.items():
-        checked[entity] = check_embeddings(
+    checked = {
+        entity: check_embeddings(
             data / f"{entity}_embeddings.parquet",
             id_column=id_column,
             embedding_dim=embedding_dim,
             model_version=model_version,
         )
+        for entity, id_column in ENTITY_ID.items()
+    }
     versions = {e: t["model_version"][0].as_py() for e, t in checked.items()}
-    if len(set(versions.values())) != 1:
-        raise FeatureStoreError(
-            f"{data}: member_embeddings.parquet and job_embeddings.parquet come from different "
-            f"models (model_version {versions['member']!r} vs {versions['job']!r})"
+    if versions["member"] != versions["job"]:
+        raise EmbeddingValidationError(
+            f"{data}: column model_version differs between member_embeddings.parquet "
+            f"({versions['member']!r}) and job_embeddings.parquet ({versions['job']!r})"
         )
+    return checked
+
+
+def publish_embeddings(repo_dir: Path | str, checked: dict[str, pa.Table]) -> dict[str, int]:
+    """Write checked embeddings as the GNN views' sources (`data/<entity>_gnn.parquet`, with
+    `feature_ts`). Returns rows per view."""
+    data = Path(repo_dir) / "data"
     for entity, table in checked.items():
         table = table.append_column(FEATURE_TS, table["event_timestamp"])
         write_parquet(table, data / f"{entity}_gnn.parquet")
@@ -192,15 +200,11 @@ def prepare_and_materialize(
         "redis_connection_string": redis_connection_string,
     }
     # Check first so a refused file leaves registry, sources and online store untouched.
-    for entity, id_column in ENTITY_ID.items():
-        check_embeddings(
-            data / f"{entity}_embeddings.parquet",
-            id_column=id_column,
-            embedding_dim=embedding_dim,
-            model_version=model_version,
-        )
+    checked = check_embedding_files(
+        repo_dir, embedding_dim=embedding_dim, model_version=model_version
+    )
     write_settings(repo_dir, ttl_days=ttl_days, embedding_dim=embedding_dim)
-    rows = publish_embeddings(repo_dir, embedding_dim=embedding_dim, model_version=model_version)
+    rows = publish_embeddings(repo_dir, checked)
     apply_repo(repo_dir, **store_kwargs)
     materialize(repo_dir, start=start, end=end, **store_kwargs)
     return rows
