@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from linksage.schema import ENGAGEMENT_ACTIONS, RECRUITER_ACTIONS
+from linksage.schema import ENGAGEMENT_ACTIONS, RECRUITER_ACTIONS, SEEKER_INTENTS
 
 EVENT_FIELD = "event"  # the stream-entry field that carries the JSON object
 
@@ -63,7 +63,36 @@ class RecruiterAction:
     type: str = field(default="recruiter_action", init=False)
 
 
-Event = JobPosted | Engagement | RecruiterAction
+@dataclass(frozen=True)
+class MemberJoined:
+    """A new member with profile attributes, skills and the positions held before joining."""
+
+    member_id: int
+    at: datetime
+    title: str
+    company: str
+    seniority: int
+    location: str
+    is_premium: bool
+    seeker_intent: str | None = None
+    skills: tuple[tuple[str, float], ...] = ()
+    positions: tuple[tuple[str, str, datetime], ...] = ()  # (company, title, start_at)
+    type: str = field(default="member_joined", init=False)
+
+
+@dataclass(frozen=True)
+class PositionStarted:
+    """A member started a position (company x title)."""
+
+    member_id: int
+    company: str
+    title: str
+    at: datetime
+    type: str = field(default="position_started", init=False)
+
+
+Event = JobPosted | Engagement | RecruiterAction | MemberJoined | PositionStarted
+EVENT_TYPES = ("member_joined", "job_posted", "position_started", "engagement", "recruiter_action")
 
 
 def _iso(t: datetime) -> str:
@@ -76,8 +105,10 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     for key, value in d.items():
         if isinstance(value, datetime):
             d[key] = _iso(value)
-    if isinstance(event, JobPosted):
+    if isinstance(event, JobPosted | MemberJoined):
         d["skills"] = [[s, float(score)] for s, score in event.skills]
+    if isinstance(event, MemberJoined):
+        d["positions"] = [[c, t, _iso(start)] for c, t, start in event.positions]
     return d
 
 
@@ -142,6 +173,21 @@ def _skills(d: Mapping) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
+def _positions(d: Mapping) -> tuple[tuple[str, str, datetime], ...]:
+    raw = d.get("positions", [])
+    if not isinstance(raw, list):
+        raise MalformedEvent(
+            f"field 'positions' must be a list of [company, title, start_at], got {raw!r}"
+        )
+    out = []
+    for item in raw:
+        if not (isinstance(item, list | tuple) and len(item) == 3):
+            raise MalformedEvent(f"field 'positions' has an invalid entry {item!r}")
+        entry = {"company": item[0], "title": item[1], "start_at": item[2]}
+        out.append((_str(entry, "company"), _str(entry, "title"), _time(entry, "start_at")))
+    return tuple(out)
+
+
 def event_from_dict(d: Any) -> Event:
     """Validate a wire object and return the typed event; raise MalformedEvent with the reason."""
     if not isinstance(d, Mapping):
@@ -187,9 +233,37 @@ def event_from_dict(d: Any) -> Event:
             expires_at=expires_at,
             skills=_skills(d),
         )
-    raise MalformedEvent(
-        f"unknown event type {kind!r} (expected job_posted, engagement or recruiter_action)"
-    )
+    if kind == "member_joined":
+        seniority = _int(d, "seniority")
+        if seniority > 6:
+            raise MalformedEvent(f"field 'seniority' must be in 0..6, got {seniority}")
+        if not isinstance(d.get("is_premium"), bool):
+            raise MalformedEvent(
+                f"field 'is_premium' must be a boolean, got {d.get('is_premium')!r}"
+            )
+        intent = d.get("seeker_intent")
+        if intent is not None:
+            intent = _str(d, "seeker_intent", SEEKER_INTENTS)
+        return MemberJoined(
+            member_id=_int(d, "member_id"),
+            at=_time(d, "at"),
+            title=_str(d, "title"),
+            company=_str(d, "company"),
+            seniority=seniority,
+            location=_str(d, "location"),
+            is_premium=d["is_premium"],
+            seeker_intent=intent,
+            skills=_skills(d),
+            positions=_positions(d),
+        )
+    if kind == "position_started":
+        return PositionStarted(
+            member_id=_int(d, "member_id"),
+            company=_str(d, "company"),
+            title=_str(d, "title"),
+            at=_time(d, "at"),
+        )
+    raise MalformedEvent(f"unknown event type {kind!r} (expected one of {', '.join(EVENT_TYPES)})")
 
 
 def parse_event(raw: str | bytes | Mapping) -> Event:
@@ -218,4 +292,6 @@ def event_nodes(event: Event) -> tuple[int | None, int | None]:
     """(member_id, job_id) an event touches; the worker re-embeds these."""
     if isinstance(event, JobPosted):
         return None, event.job_id
+    if isinstance(event, MemberJoined | PositionStarted):
+        return event.member_id, None
     return event.member_id, event.job_id

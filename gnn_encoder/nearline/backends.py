@@ -1,0 +1,113 @@
+"""Durable key-value stores behind the nearline graph state: Redis, or SQLite (file or memory).
+
+The state needs little: read many keys at once, read sets, and commit a batch of writes (values,
+set additions and removals) atomically. Redis does that with MULTI/EXEC, SQLite with one
+transaction; `SqliteBackend(":memory:")` is the in-memory store of the embedded default.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class KeyValueBackend(Protocol):
+    """Byte values and string sets, committed atomically."""
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    def set_members(self, keys: Sequence[str]) -> list[set[str]]: ...
+
+    def commit(
+        self,
+        puts: dict[str, bytes],
+        set_add: dict[str, Iterable[str]] | None = None,
+        set_remove: dict[str, Iterable[str]] | None = None,
+    ) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class RedisBackend:
+    """Keys under `prefix` in a Redis database; a commit is one MULTI/EXEC transaction."""
+
+    def __init__(self, client: Any, prefix: str = "linksage:state:"):
+        self.client = client  # redis.Redis (bytes responses)
+        self.prefix = prefix
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        return self.client.mget([self.prefix + k for k in keys])
+
+    def set_members(self, keys: Sequence[str]) -> list[set[str]]:
+        pipe = self.client.pipeline(transaction=False)
+        for k in keys:
+            pipe.smembers(self.prefix + k)
+        return [{m.decode() if isinstance(m, bytes) else m for m in r} for r in pipe.execute()]
+
+    def commit(self, puts, set_add=None, set_remove=None) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        if puts:
+            pipe.mset({self.prefix + k: v for k, v in puts.items()})
+        for k, members in (set_add or {}).items():
+            if members := list(members):
+                pipe.sadd(self.prefix + k, *members)
+        for k, members in (set_remove or {}).items():
+            if members := list(members):
+                pipe.srem(self.prefix + k, *members)
+        pipe.execute()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SqliteBackend:
+    """Two tables (values, set members) in a SQLite file, or in memory with ":memory:"."""
+
+    def __init__(self, path: Path | str = ":memory:"):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID"
+        )
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS sets (k TEXT, m TEXT, PRIMARY KEY (k, m)) WITHOUT ROWID"
+        )
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        found: dict[str, bytes] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for k, v in self.conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", chunk):
+                found[k] = v
+        return [found.get(k) for k in keys]
+
+    def set_members(self, keys: Sequence[str]) -> list[set[str]]:
+        out = []
+        for k in keys:
+            out.append({m for (m,) in self.conn.execute("SELECT m FROM sets WHERE k = ?", (k,))})
+        return out
+
+    def commit(self, puts, set_add=None, set_remove=None) -> None:
+        with self.conn:  # one transaction
+            self.conn.execute("BEGIN")
+            self.conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", puts.items())
+            for k, members in (set_add or {}).items():
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO sets VALUES (?, ?)", ((k, m) for m in members)
+                )
+            for k, members in (set_remove or {}).items():
+                self.conn.executemany(
+                    "DELETE FROM sets WHERE k = ? AND m = ?", ((k, m) for m in members)
+                )
+
+    def close(self) -> None:
+        self.conn.close()
