@@ -51,48 +51,13 @@ def generate_marketplace(
     pos["start_at"] = _ts(pos["start_at"])
     pos["end_at"] = _ts(pos["end_at"]).where(pos["end_at"].to_numpy() >= 0)
 
-    eng = act.engagements
-    engagements = pd.DataFrame(
-        {
-            "member_id": eng["member"].to_numpy() + 1,
-            "job_id": eng["job"].to_numpy() + 1,
-            "action": eng["action"].to_numpy(dtype=object),
-            "channel": eng["channel"].to_numpy(dtype=object),
-            "request_id": pd.array(
-                np.where(eng["request_id"] < 0, 0, eng["request_id"]), dtype="Int64"
-            ),
-            "at": _ts(eng["at"]),
-        }
-    )
-    engagements.loc[eng["request_id"].to_numpy() < 0, "request_id"] = pd.NA
-    imp = act.impressions
-    impressions = pd.DataFrame(
-        {
-            "request_id": imp["request_id"].to_numpy(),
-            "member_id": imp["member"].to_numpy() + 1,
-            "job_id": imp["job"].to_numpy() + 1,
-            "channel": imp["channel"].to_numpy(dtype=object),
-            "rank": imp["rank"].to_numpy(),
-            "query": imp["query"].to_numpy(dtype=object),
-            "at": _ts(imp["at"]),
-        }
-    )
-    rec = act.recruiter_actions
-    recruiter_actions = pd.DataFrame(
-        {
-            "job_id": rec["job"].to_numpy() + 1,
-            "member_id": rec["member"].to_numpy() + 1,
-            "action": rec["action"].to_numpy(dtype=object),
-            "at": _ts(rec["at"]),
-        }
-    )
     return Tables(
         members=pop.members,
         jobs=pop.jobs,
-        engagements=engagements,
+        engagements=act.engagements,
         member_skills=pop.member_skills,
         job_skills=pop.job_skills,
         member_positions=pos,
-        recruiter_actions=recruiter_actions,
-        impressions=impressions,
+        recruiter_actions=act.recruiter_actions,
+        impressions=act.impressions,
     )

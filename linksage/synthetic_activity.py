@@ -20,6 +20,7 @@ from linksage.synthetic_vocab import skill_text, title_text, to_strings, zipf_ma
 
 CHUNK = 100_000  # requests per chunk (fixed: part of the deterministic output)
 HOUR = 3_600
+STRIDE = 7_919  # a prime
 CHANNELS = np.array(["jymbii", "search", "other"], dtype=object)
 
 
@@ -51,7 +52,11 @@ class LiveJobs:
             lo = np.searchsorted(self.area_keys, a + (t - self.max_life - self.base), side="left")
             hi = np.searchsorted(self.area_keys, a + (t - self.base), side="right")
         span = (hi - lo)[:, None]
-        pos = lo[:, None] + np.floor(rng.random((len(t), k)) * span).astype(np.int64)
+        # k distinct positions of the window (while k <= span): a random start, then a prime
+        # stride modulo the window, i.e. sampling without replacement in whole-array form.
+        start = np.floor(rng.random((len(t), 1)) * span).astype(np.int64)
+        step = np.arange(k, dtype=np.int64)[None, :] * STRIDE
+        pos = lo[:, None] + (start + step) % np.maximum(span, 1)
         pos = np.minimum(pos, len(self.posted) - 1)
         idx = pos if area is None else self.by_area[pos]
         live = (span > 0) & (self.posted[idx] <= t[:, None]) & (self.expires[idx] > t[:, None])
@@ -249,36 +254,83 @@ def _recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> pd.DataFr
     return pd.concat([hb, msg, reach], ignore_index=True)
 
 
+def _timestamps(seconds: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    out = np.concatenate(parts)
+    parts.clear()  # free the chunks as soon as the column is whole
+    return out
+
+
+def _impressions_frame(cols: dict[str, list[np.ndarray]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "request_id": _concat(cols["request_id"]),
+            "member_id": _concat(cols["member"]) + 1,
+            "job_id": _concat(cols["job"]) + 1,
+            "channel": CHANNELS[_concat(cols["channel"])],
+            "rank": _concat(cols["rank"]).astype(np.int32),
+            "query": _concat(cols["query"]),
+            "at": _timestamps(_concat(cols["at"])),
+        },
+        copy=False,
+    )
+
+
+def _engagements_frame(eng: pd.DataFrame) -> pd.DataFrame:
+    rid = eng["request_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "member_id": eng["member"].to_numpy() + 1,
+            "job_id": eng["job"].to_numpy() + 1,
+            "action": eng["action"].to_numpy(dtype=object),
+            "channel": eng["channel"].to_numpy(dtype=object),
+            "request_id": pd.arrays.IntegerArray(np.maximum(rid, 0), rid < 0),
+            "at": _timestamps(eng["at"].to_numpy()),
+        },
+        copy=False,
+    )
+
+
 def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> Activity:
-    """Requests, impressions, engagements and recruiter actions over [start, end)."""
+    """Requests, impressions, engagements and recruiter actions over [start, end), as the
+    contract's frames (1-based member and job ids: row i of the population is id i + 1)."""
     live = LiveJobs(pop)
     req = _requests(rng, pop, p)
-    imp_parts, eng_parts = [], []
+    names = ("request_id", "member", "job", "channel", "rank", "query", "at")
+    imp: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    eng_parts = []
     for lo in range(0, len(req), CHUNK):
         chunk = req.iloc[lo : lo + CHUNK]
         rows, jobs, rank = _rank_impressions(rng, pop, p, live, chunk)
         member = chunk["member"].to_numpy()[rows]
         t = chunk["at"].to_numpy()[rows]
         rid = chunk["request_id"].to_numpy()[rows]
-        channel = CHANNELS[chunk["search"].to_numpy()[rows].astype(np.int64)]
-        imp_parts.append(
-            pd.DataFrame(
-                {
-                    "request_id": rid,
-                    "member": member,
-                    "job": jobs,
-                    "channel": channel,
-                    "rank": rank.astype(np.int32),
-                    "query": chunk["query"].to_numpy()[rows],
-                    "at": t,
-                }
-            )
-        )
-        eng_parts.append(_funnel(rng, pop, p, member, jobs, t, channel, rid, rank))
+        code = chunk["search"].to_numpy()[rows].astype(np.int8)
+        for k, v in zip(
+            names, (rid, member, jobs, code, rank, chunk["query"].to_numpy()[rows], t), strict=True
+        ):
+            imp[k].append(v)
+        eng_parts.append(_funnel(rng, pop, p, member, jobs, t, CHANNELS[code], rid, rank))
+    del req
     eng_parts.append(_direct_visits(rng, pop, p, live))
     eng = pd.concat(eng_parts, ignore_index=True)
+    del eng_parts
     eng = eng.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
     rec = _recruiters(rng, pop, p, live, eng[eng["action"] == "apply"])
     rec = rec.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
-    imp = pd.concat(imp_parts, ignore_index=True)
-    return Activity(engagements=eng, impressions=imp, recruiter_actions=rec)
+    recruiter_actions = pd.DataFrame(
+        {
+            "job_id": rec["job"].to_numpy() + 1,
+            "member_id": rec["member"].to_numpy() + 1,
+            "action": rec["action"].to_numpy(dtype=object),
+            "at": _timestamps(rec["at"].to_numpy()),
+        }
+    )
+    return Activity(
+        engagements=_engagements_frame(eng),
+        impressions=_impressions_frame(imp),
+        recruiter_actions=recruiter_actions,
+    )

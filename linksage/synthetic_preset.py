@@ -45,15 +45,15 @@ class Preset:
     job_missing_title_only: float = 0.02  # -> job-title 0.92
     job_missing_company_only: float = 0.10  # -> job-company 0.84, job-position 0.82
     member_skill_zero: float = 0.45  # P(member lists no skill)
-    member_skill_extra: float = 1.35  # nonzero count = 1 + Poisson(this)
+    member_skill_extra: float = 1.2  # nonzero count = 1 + Poisson(this)
     job_skill_zero: float = 0.55
     job_skill_extra: float = 0.55
     top_skills: int = 5  # the top-k rule of the graph builder (gnn.top_skills)
     history_fraction: float = 0.144  # of members with a company: structured work history
-    past_positions_mean: float = 0.6  # Poisson mean of past positions per history member
+    past_positions_mean: float = 0.27  # Poisson mean of past positions per history member
     job_life_days: tuple[float, float] = (14.0, 28.0)  # uniform; mean three weeks
     # --- activity over the whole simulated period ----------------------------------------------
-    requests_per_member: float = 1.9  # expected requests of an average, always-present member
+    requests_per_member: float = 1.95  # expected requests of an average, always-present member
     search_fraction: float = 0.4
     direct_per_member: float = 0.45  # "other"-channel job page visits (no request)
     impressions_per_request: tuple[int, int] = (10, 20)
@@ -65,13 +65,13 @@ class Preset:
     w_popularity: float = 0.5
     click_bias: float = -3.3
     rank_decay: float = 0.35  # per log(rank) position bias on clicks
-    apply_bias: float = -1.2
+    apply_bias: float = -3.4
     intent_apply_boost: tuple[float, float, float, float] = (-0.8, 0.0, 0.5, 1.0)
     save_given_click: float = 0.18
     view_rate: float = 0.06
     dismiss_rate: float = 0.05
     # --- recruiters ------------------------------------------------------------------------------
-    hearing_back_bias: float = -4.3
+    hearing_back_bias: float = -5.5
     hearing_back_premium: float = 1.0
     hearing_back_fit: float = 1.2
     message_after_hearing_back: float = 0.5
