@@ -166,3 +166,53 @@ def publish_at_rate(
             progress(i + 1)
     elapsed = time.perf_counter() - t0
     return len(events) / elapsed if elapsed > 0 else float("inf")
+
+
+def replay_to(
+    data,
+    data_dir: Path,
+    *,
+    target: str,
+    start: datetime,
+    end: datetime,
+    rate: float,
+    limit: int | None = None,
+) -> tuple[int, float]:
+    """Publish the events of [start, end) from the tables to `target` (redis://HOST:PORT/STREAM
+    or file:PATH, appended) at `rate` events/s. Returns (events published, achieved rate)."""
+    from rich.progress import Progress
+
+    from gnn_encoder.nearline.sources import parse_source_uri, publish_redis
+    from linksage.datasource import load_tables
+
+    kind, args = parse_source_uri(target)
+    tables = load_tables(data, data_dir, validate=False)
+    events = events_from_tables(tables, start=start, end=end)[:limit]
+    if kind == "redis":
+        import redis
+
+        client = redis.Redis(host=args["host"], port=args["port"], decode_responses=True)
+        stream = args["stream"]
+
+        def publish(line: str) -> None:
+            publish_redis(client, stream, line)
+
+        close = client.close
+    else:
+        args["path"].parent.mkdir(parents=True, exist_ok=True)
+        handle = args["path"].open("a", encoding="utf-8")
+
+        def publish(line: str) -> None:
+            handle.write(line + "\n")
+            handle.flush()
+
+        close = handle.close
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"replay -> {target}", total=len(events))
+            achieved = publish_at_rate(
+                events, publish, rate=rate, progress=lambda n: bar.update(task, completed=n)
+            )
+    finally:
+        close()
+    return len(events), achieved

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gnn_encoder.graph import build_graph
 from gnn_encoder.id_maps import IdMaps, position_key
+from gnn_encoder.nearline.backends import RedisBackend, SqliteBackend
+from gnn_encoder.nearline.encoders import EgoEncoders
+from gnn_encoder.nearline.sinks import FeastSink
+from gnn_encoder.nearline.sources import FileSource, RedisStreamSource, parse_source_uri
 from gnn_encoder.nearline.state import GraphState, last_positions
+from gnn_encoder.nearline.worker import NearlineWorker, WorkerStats
+from linksage.errors import LinksageError
 from linksage.tables import Tables
 
 
@@ -39,3 +46,92 @@ def bootstrap_state(
         last_positions=latest,
         info={"time": pd.Timestamp(time).isoformat(), "cap": state.cap, **(info or {})},
     )
+
+
+def open_source_and_backend(
+    source_uri: str, *, state_path: Path, follow: bool, consumer: str = "worker-1"
+):
+    """(source, state backend) for `redis://HOST:PORT/STREAM` (state in the same Redis) or
+    `file:PATH` (state in SQLite at `state_path`)."""
+    kind, args = parse_source_uri(source_uri)
+    if kind == "file":
+        return FileSource(args["path"], follow=follow), SqliteBackend(state_path)
+    import redis
+
+    events = redis.Redis(host=args["host"], port=args["port"], decode_responses=True)
+    try:
+        events.ping()
+    except redis.ConnectionError as err:
+        raise LinksageError(f"--source {source_uri}: cannot reach Redis ({err})") from None
+    raw = redis.Redis(host=args["host"], port=args["port"])
+    stream = args["stream"]
+    source = RedisStreamSource(events, stream, consumer=consumer)
+    return source, RedisBackend(raw, prefix=f"linksage:nearline:{stream}:")
+
+
+def run_nearline(
+    *,
+    source_uri: str,
+    tables: Tables,
+    gnn_dir: Path,
+    repo_dir: Path,
+    state_path: Path,
+    start_time: datetime,
+    online_store: str = "sqlite",
+    redis_connection_string: str | None = None,
+    refresh: str = "touched",
+    max_batch: int = 64,
+    stop_when_idle: bool = False,
+    max_events: int | None = None,
+    consumer: str = "worker-1",
+    on_batch=None,
+) -> WorkerStats:
+    """Run a nearline worker over `source_uri` until idle (or forever): bootstrap the state from
+    the snapshot at `start_time` on first start, push embeddings to the Feast online store."""
+    from gnn_encoder.checkpoint import load_checkpoint
+    from linksage.feature_store import apply_repo, ensure_repo, open_store
+
+    ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
+    encoders = EgoEncoders(gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx")
+    source, backend = open_source_and_backend(
+        source_uri, state_path=state_path, follow=not stop_when_idle, consumer=consumer
+    )
+    state = GraphState(backend, cap=encoders.cap, skill_nodes=encoders.skill_nodes)
+    info = state.info()
+    if info is None:
+        bootstrap_state(
+            state,
+            tables,
+            time=start_time,
+            id_maps=ckpt.id_maps,
+            top_skills=ckpt.top_skills,
+            info={"model_version": ckpt.model_version},
+        )
+    elif info.get("model_version") != ckpt.model_version:
+        raise LinksageError(
+            f"nearline state ({state_path if source_uri.startswith('file:') else source_uri}) was "
+            f"built for model {info.get('model_version')}, not {ckpt.model_version}; delete it"
+        )
+    store_kwargs = {
+        "online_store": online_store,
+        "redis_connection_string": redis_connection_string,
+    }
+    repo_dir = ensure_repo(repo_dir)
+    if not (repo_dir / "data" / "registry.db").exists():
+        apply_repo(repo_dir, **store_kwargs)
+    sink = FeastSink(open_store(repo_dir, **store_kwargs), ckpt.model_version)
+    worker = NearlineWorker(
+        source=source,
+        state=state,
+        encoders=encoders,
+        sink=sink,
+        id_maps=ckpt.id_maps,
+        top_skills=ckpt.top_skills,
+        refresh=refresh,
+        max_batch=max_batch,
+    )
+    try:
+        return worker.run(stop_when_idle=stop_when_idle, max_events=max_events, on_batch=on_batch)
+    finally:
+        source.close()
+        backend.close()
