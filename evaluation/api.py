@@ -1,0 +1,265 @@
+"""The evaluation's entry points: evaluate a run (training what is missing), compare two runs.
+
+- `evaluate_runs(run_dir, ...)`: compare the control and gnn arms already on disk, audit the
+  artifacts for leakage, optionally add the nearline ablation; plain keyword arguments.
+- `evaluate(config)`: what `linksage evaluate` and `linksage run` call: trains missing ranker runs
+  through `rankers.train.train_ranker_from_config`, then `evaluate_runs`, then writes
+  OUT/evaluation/report.{md,html,json} and the config beside them.
+- `compare_runs(run_a, run_b)`: the same comparison between one arm of two runs (e.g. mean vs
+  attention encoder, or a clean run vs a deliberately leaky one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from evaluation.compare import compare
+from evaluation.leakage import audit_run
+from evaluation.result import AuditCheck, LeakageAudit, Report
+from evaluation.runs import TASKS, MissingRunError, available_seeds, load_arm, predictions_path
+from evaluation.segments import build_segments
+from evaluation.task_metrics import MetricSettings
+from linksage.config import ExperimentConfig, WindowsSection, load_config
+from linksage.errors import LinksageError
+from linksage.tables import Tables
+
+ARMS = ("control", "gnn")
+NEARLINE_ARM = "gnn_nearline"  # written by the nearline stage for jymbii and search (issue 8)
+NEARLINE_TASKS = ("jymbii", "search")
+
+
+def evaluate_runs(
+    run_dir: Path,
+    *,
+    tables: Tables,
+    windows: WindowsSection,
+    seeds: Sequence[int],
+    repo_dir: Path,
+    tasks: Sequence[str] = TASKS,
+    control_arm: str = "control",
+    treatment_arm: str = "gnn",
+    nearline_arm: str | None = NEARLINE_ARM,
+    bootstrap_samples: int = 1000,
+    alpha: float = 0.05,
+    cold_start_max_engagements: int = 2,
+    ndcg_k: Sequence[int] = (5, 10),
+    recall_k: Sequence[int] = (10, 50),
+    ebr_recall_k: Sequence[int] = (10, 50, 100),
+    out_dir: Path | None = None,
+    progress: bool = True,
+) -> Report:
+    """Compare `treatment_arm` with `control_arm` on the predictions under run_dir; audit; write
+    the reports into out_dir when given. `nearline_arm` (if its predictions exist) adds the
+    nearline ablation section: treatment_arm vs nearline_arm on jymbii and search."""
+    run_dir = Path(run_dir)
+    control = load_arm(run_dir, control_arm, tasks=tasks, seeds=seeds)
+    treatment = load_arm(run_dir, treatment_arm, tasks=tasks, seeds=seeds)
+    if not set(control.predictions) & set(treatment.predictions):
+        raise MissingRunError(
+            f"{run_dir / 'rankers'}: no task has predictions for both '{control_arm}' and "
+            f"'{treatment_arm}' (seeds {list(seeds)}); run `linksage train-ranker` first"
+        )
+    segments = build_segments(
+        tables, t_gnn_end=windows.t_gnn_end, cold_start_max_engagements=cold_start_max_engagements
+    )
+    settings = MetricSettings(
+        ndcg_k=tuple(ndcg_k),
+        recall_k=tuple(recall_k),
+        ebr_recall_k=tuple(ebr_recall_k),
+        tables=tables,
+        test_start=windows.t_test_start,
+        test_end=windows.t_test_end,
+    )
+    common = dict(
+        segments=segments,
+        settings=settings,
+        bootstrap_samples=bootstrap_samples,
+        alpha=alpha,
+        progress=progress,
+    )
+    report = compare(control, treatment, **common)
+    ranker_runs = [
+        (t, a.name, s) for a in (control, treatment) for t in a.predictions for s in a.seeds(t)
+    ]
+    if nearline_arm:
+        nearline_tasks = [
+            t for t in NEARLINE_TASKS if t in tasks and available_seeds(run_dir, t, nearline_arm)
+        ]
+        if nearline_tasks:
+            nearline = load_arm(run_dir, nearline_arm, tasks=nearline_tasks)
+            section = compare(
+                load_arm(run_dir, treatment_arm, tasks=nearline_tasks, seeds=seeds),
+                nearline,
+                **common,
+            ).comparison
+            section.title = "Nearline ablation: daily-snapshot vs nearline embeddings"
+            section.description = "Both arms use GNN features; the treatment's embeddings are refreshed nearline (see the new_jobs segment)."
+            report.add_section("nearline_ablation", section)
+            ranker_runs += [
+                (t, nearline_arm, s) for t in nearline.predictions for s in nearline.seeds(t)
+            ]
+    report.leakage_audit = audit_run(
+        run_dir, windows=windows, repo_dir=repo_dir, ranker_runs=ranker_runs
+    )
+    report.meta.update(run_dir=str(run_dir), seeds=list(seeds), tasks=list(report.tasks))
+    if out_dir is not None:
+        report.write(Path(out_dir))
+    return report
+
+
+def _train_missing(config: ExperimentConfig) -> None:
+    missing = [
+        (t, a, s)
+        for t in config.rankers.tasks
+        for a in ARMS
+        for s in config.evaluation.seeds
+        if not predictions_path(config.output_dir, t, a, s).is_file()
+    ]
+    if not missing:
+        return
+    try:
+        from rankers.train import train_ranker_from_config
+    except ImportError as err:
+        raise LinksageError(
+            f"{len(missing)} ranker runs are missing (e.g. {missing[0]}) and the rankers stage "
+            f"(rankers.train.train_ranker_from_config) is not available: {err}"
+        ) from None
+    for task, arm, seed in missing:
+        train_ranker_from_config(config, task, arm, seed)
+
+
+def evaluate(
+    config: ExperimentConfig, *, train_missing: bool = True, progress: bool = True
+) -> Report:
+    """Train missing ranker runs (both arms, every seed), compare, audit and write the reports
+    to OUT/evaluation/ (report.md, report.html, report.json, config.yaml)."""
+    if train_missing:
+        _train_missing(config)
+    from linksage.datasource import load_tables
+
+    ev = config.evaluation
+    out_dir = config.output_dir / "evaluation"
+    report = evaluate_runs(
+        config.output_dir,
+        tables=load_tables(config.data, config.data_dir, validate=False),
+        windows=config.windows,
+        seeds=ev.seeds,
+        repo_dir=config.feast.repo_dir,
+        tasks=config.rankers.tasks,
+        nearline_arm=NEARLINE_ARM if ev.nearline_ablation else None,
+        bootstrap_samples=ev.bootstrap_samples,
+        alpha=ev.alpha,
+        cold_start_max_engagements=ev.cold_start_max_engagements,
+        ndcg_k=ev.ndcg_k,
+        recall_k=ev.recall_k,
+        ebr_recall_k=ev.ebr_recall_k,
+        progress=progress,
+    )
+    report.meta["config"] = config.name
+    if ev.LEAKY_embed_on_full_graph:
+        report.notes.append(
+            "This run was made with evaluation.LEAKY_embed_on_full_graph: embeddings saw the test "
+            "window. The audit must fail; compare it with a clean run (`linksage compare CLEAN "
+            "LEAKY`) to see the inflation."
+        )
+    config.save(out_dir / "config.yaml")
+    report.write(out_dir)
+    return report
+
+
+def _run_config(run_dir: Path) -> ExperimentConfig:
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise MissingRunError(f"{path}: not found; is {run_dir} the output_dir of a linksage run?")
+    return load_config(path)
+
+
+def compare_runs(
+    run_a: Path,
+    run_b: Path,
+    *,
+    arm: str = "gnn",
+    out_dir: Path | None = None,
+    progress: bool = True,
+) -> Report:
+    """Compare `arm` of run B (treatment) with `arm` of run A (control), paired over the test
+    requests both runs share (they must use the same data and windows), with both audits."""
+    from linksage.tables import read_tables
+
+    run_a, run_b = Path(run_a), Path(run_b)
+    cfg_a, cfg_b = _run_config(run_a), _run_config(run_b)
+    for section in ("data", "windows"):
+        if getattr(cfg_a, section) != getattr(cfg_b, section):
+            raise LinksageError(
+                f"{run_a} and {run_b} differ in '{section}': their test requests cannot be paired"
+            )
+    ev = cfg_a.evaluation
+    data_dir = cfg_a.data.directory if cfg_a.data.source == "directory" else run_a / "data"
+    tables = read_tables(data_dir, validate=False)
+    names = (run_a.name, run_b.name)
+    if names[0] == names[1]:
+        names = (str(run_a), str(run_b))
+    arms = [
+        load_arm(r, arm, tasks=cfg_a.rankers.tasks, name=f"{n}:{arm}")
+        for r, n in zip((run_a, run_b), names, strict=True)
+    ]
+    segments = build_segments(
+        tables,
+        t_gnn_end=cfg_a.windows.t_gnn_end,
+        cold_start_max_engagements=ev.cold_start_max_engagements,
+    )
+    settings = MetricSettings(
+        ev.ndcg_k,
+        ev.recall_k,
+        ev.ebr_recall_k,
+        tables,
+        cfg_a.windows.t_test_start,
+        cfg_a.windows.t_test_end,
+    )
+    report = compare(
+        *arms,
+        segments=segments,
+        settings=settings,
+        bootstrap_samples=ev.bootstrap_samples,
+        alpha=ev.alpha,
+        title=f"Run comparison: {names[1]} vs {names[0]}",
+        progress=progress,
+    )
+    audits = []
+    for r, cfg, n, a in zip((run_a, run_b), (cfg_a, cfg_b), names, arms, strict=True):
+        runs = [(t, arm, s) for t in a.predictions for s in a.seeds(t)]
+        audits.append(
+            audit_run(r, windows=cfg.windows, repo_dir=cfg.feast.repo_dir, ranker_runs=runs)
+        )
+        report.leakage_audit = report.leakage_audit or LeakageAudit()
+        report.leakage_audit.checks += [
+            AuditCheck(f"{n}/{c.name}", c.passed, c.detail) for c in audits[-1].checks
+        ]
+    if audits[0].passed != audits[1].passed:
+        leaky, clean = (1, 0) if audits[0].passed else (0, 1)
+        section = (
+            replace(report.comparison)
+            if leaky == 1
+            else compare(
+                arms[1],
+                arms[0],
+                segments=segments,
+                settings=settings,
+                bootstrap_samples=ev.bootstrap_samples,
+                alpha=ev.alpha,
+                progress=progress,
+            ).comparison
+        )
+        section.title = f"Leaky run vs clean run: {names[leaky]} failed the leakage audit"
+        section.description = f"Lifts of {names[leaky]} over the clean {names[clean]} are inflation from leaked test-window information, not improvement."
+        report.add_section("leaky_vs_clean", section)
+    report.meta.update(run_a=str(run_a), run_b=str(run_b), arm=arm)
+    if cfg_a.feast.repo_dir == cfg_b.feast.repo_dir:
+        report.notes.append(
+            f"Both runs share the feature repo {cfg_a.feast.repo_dir}: the embedding checks read whichever run wrote it last."
+        )
+    if out_dir is not None:
+        report.write(Path(out_dir))
+    return report

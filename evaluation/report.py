@@ -1,0 +1,270 @@
+"""Rendering a Report: report.md, report.html (self-contained, plots inline) and report.json.
+
+Every table is built once as rows of strings (`_blocks`) and written as markdown or HTML, so the
+two files always say the same thing. report.json is validated against the JSON Schema shipped in
+this package (report.schema.json) before anything is written; the three files are written
+atomically.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+from rich.table import Table
+
+from evaluation.result import Comparison, Report
+from evaluation.significance import MetricComparison
+from linksage.io import atomic_write_text
+
+HEADER = ["metric", "control", "treatment", "relative lift", "95% CI", "p-value", "significant"]
+
+METHODS = (
+    "Per request, each metric is averaged over the seeds of an arm; the arms are then compared "
+    "on the requests both scored. p-values: two-sided paired t-test across requests (scipy); "
+    "for ratios of sums (dismiss-to-apply) and pooled AUC (TAJ, one application per request, "
+    "so per-request AUC does not exist) a paired bootstrap over requests. 95% CI: percentile "
+    "bootstrap of the relative lift, resampling requests. 'seed sd' is the spread of the metric "
+    "across seeds of one arm (blank with one seed). Ties in scores are averaged (as in "
+    "scikit-learn's ndcg_score). Segments: member segments keep whole requests; new_jobs keeps "
+    "only the candidates posted at or after t_gnn_end. Primary metrics: JYMBII and Search "
+    "NDCG@10, TAJ pooled AUC, EBR Recall@50 over the whole live corpus."
+)
+
+
+def _f(x: float, digits: int = 4) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "–"
+    return "<1e-4" if p < 1e-4 else f"{p:.4f}"
+
+
+def _row(name: str, m: MetricComparison, alpha: float, seed_sd: bool = False) -> list[str]:
+    def val(x, sd):
+        return _f(x) + (f" ± {_f(sd)}" if seed_sd and np.isfinite(sd) else "")
+
+    lift = "–" if not np.isfinite(m.lift_pct) else f"{m.lift_pct:+.2f}%"
+    ci = "–" if not np.isfinite(m.ci95_low) else f"[{m.ci95_low:+.2f}%, {m.ci95_high:+.2f}%]"
+    sig = "yes" if m.significant(alpha) else "no"
+    return [
+        name,
+        val(m.control, m.control_seed_sd),
+        val(m.treatment, m.treatment_seed_sd),
+        lift,
+        ci,
+        _p(m.p_value),
+        sig,
+    ]
+
+
+def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
+    """Headline, per-task and per-segment tables of one comparison as (kind, payload) blocks."""
+    h = "#" * level
+    blocks: list = [
+        (
+            "text",
+            f"**{c.treatment}** (treatment) vs **{c.control}** (control). {c.description}".strip(),
+        )
+    ]
+    headline = [
+        [t.task] + _row(t.primary_metric, t.metrics[t.primary_metric], alpha)
+        for t in c.tasks.values()
+        if t.primary_metric in t.metrics
+    ]
+    blocks.append(("table", ["task"] + HEADER, headline))
+    for t in c.tasks.values():
+        blocks.append(("heading", f"{h}# {t.task}"))
+        seeds = ", ".join(f"{a}: {s}" for a, s in t.seeds.items())
+        blocks.append(
+            (
+                "text",
+                f"{t.n_requests:,} test requests; seeds {seeds}; primary metric **{t.primary_metric}**. Values are 'mean ± seed sd'.",
+            )
+        )
+        blocks.append(
+            ("table", HEADER, [_row(k, m, alpha, seed_sd=True) for k, m in t.metrics.items()])
+        )
+        seg_rows = [
+            [name, f"{s.n_requests:,}"]
+            + _row(t.primary_metric, s.metrics[t.primary_metric], alpha)[1:]
+            for name, s in t.segments.items()
+            if t.primary_metric in s.metrics
+        ]
+        empty = [name for name, s in t.segments.items() if t.primary_metric not in s.metrics]
+        if seg_rows:
+            blocks.append(("text", f"Segments ({t.primary_metric}):"))
+            blocks.append(("table", ["segment", "requests"] + HEADER[1:], seg_rows))
+        if empty:
+            blocks.append(("text", f"Segments with no requests: {', '.join(empty)}."))
+    return blocks
+
+
+def _blocks(report: Report) -> list:
+    c, alpha = report.comparison, report.alpha
+    audit = report.leakage_audit
+    blocks: list = [("heading", f"# {c.title}")]
+    if audit is not None and not audit.passed:
+        failed = ", ".join(ch.name for ch in audit.checks if not ch.passed)
+        blocks.append(
+            (
+                "alert",
+                f"LEAKAGE AUDIT FAILED ({failed}): these metrics are not trustworthy, see 'Leakage audit' below.",
+            )
+        )
+    blocks.append(("heading", "## Results (primary metric per task)"))
+    blocks += _comparison_blocks(c, alpha, level=2)
+    for key, section in report.sections.items():
+        blocks.append(("heading", f"## {section.title}"))
+        blocks.append(("text", f"(section `{key}`)"))
+        blocks += _comparison_blocks(section, alpha, level=3)
+    blocks.append(
+        (
+            "heading",
+            "## Leakage audit: "
+            + ("not run" if audit is None else "PASSED" if audit.passed else "FAILED"),
+        )
+    )
+    if audit is not None:
+        blocks.append(
+            (
+                "table",
+                ["check", "result", "detail"],
+                [[ch.name, "pass" if ch.passed else "FAIL", ch.detail] for ch in audit.checks],
+            )
+        )
+    blocks.append(("heading", "## Method"))
+    blocks.append(("text", METHODS + f" Significance level alpha = {alpha}."))
+    for note in report.notes:
+        blocks.append(("text", f"Note: {note}"))
+    return blocks
+
+
+def render_markdown(report: Report) -> str:
+    """report.md: leads with the paper-style table (metric, control, treatment, lift, CI, p)."""
+    out = []
+    for kind, *payload in _blocks(report):
+        if kind == "heading":
+            out.append(payload[0])
+        elif kind == "alert":
+            out.append(f"> **{payload[0]}**")
+        elif kind == "text":
+            out.append(payload[0])
+        else:
+            header, rows = payload
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += [
+                "| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows
+            ]
+            out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}
+.alert{background:#fdecea;border:2px solid #c0392b;color:#c0392b;padding:1em;font-weight:bold}
+img{max-width:100%}"""
+
+
+def render_html(report: Report) -> str:
+    """report.html: the same tables, plus inline PNG plots; no external resources."""
+    from evaluation.plots import distribution_plot, segment_lift_plot, task_lift_plot
+
+    body = []
+    for kind, *payload in _blocks(report):
+        if kind == "heading":
+            level = len(payload[0]) - len(payload[0].lstrip("#"))
+            body.append(f"<h{level}>{html.escape(payload[0].lstrip('# '))}</h{level}>")
+        elif kind == "alert":
+            body.append(f'<div class="alert">{html.escape(payload[0])}</div>')
+        elif kind == "text":
+            text = html.escape(payload[0])
+            while "**" in text:
+                text = text.replace("**", "<b>", 1).replace("**", "</b>", 1)
+            body.append(f"<p>{text}</p>")
+        else:
+            header, rows = payload
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            cells = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+            )
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+    figures = []
+    if report.tasks:
+        c = report.comparison
+        for title, png in (
+            (
+                "Lift per task (95% CI; green/red = significant win/loss)",
+                task_lift_plot(c, report.alpha),
+            ),
+            ("Lift per segment (primary metric)", segment_lift_plot(c, report.alpha)),
+            ("Metric distributions", distribution_plot(c)),
+        ):
+            figures.append(
+                f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{png}">'
+            )
+        for section in report.sections.values():
+            if section.tasks:
+                png = segment_lift_plot(section, report.alpha)
+                figures.append(
+                    f'<h2>{html.escape(section.title)}: lift per segment</h2><img alt="{html.escape(section.title)}" src="data:image/png;base64,{png}">'
+                )
+    # plots go right after the results tables, before the audit and method
+    split = next((i for i, b in enumerate(body) if b.startswith("<h2>Leakage audit")), len(body))
+    body = body[:split] + figures + body[split:]
+    title = html.escape(report.comparison.title)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{CSS}</style></head>\n<body>\n'
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+
+
+def rich_table(report: Report) -> Table:
+    """The headline table for the terminal."""
+    table = Table(
+        title=f"{report.comparison.title}: {report.comparison.treatment} vs {report.comparison.control}"
+    )
+    for h in ["task"] + HEADER:
+        table.add_column(h)
+    for t in report.tasks.values():
+        for k, m in t.metrics.items():
+            table.add_row(t.task if k == t.primary_metric else "", *_row(k, m, report.alpha))
+    return table
+
+
+def report_schema() -> dict:
+    """The JSON Schema of report.json, shipped in this package."""
+    return json.loads(resources.files("evaluation").joinpath("report.schema.json").read_text())
+
+
+def validate_report_json(data: dict) -> None:
+    """Raise jsonschema.ValidationError if `data` breaks report.schema.json."""
+    jsonschema.validate(data, report_schema())
+
+
+def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write report.md, report.html and report.json (schema-validated first) into out_dir."""
+    data = report.to_dict()
+    validate_report_json(data)
+    out_dir = Path(out_dir)
+    paths = {
+        "md": out_dir / "report.md",
+        "html": out_dir / "report.html",
+        "json": out_dir / "report.json",
+    }
+    texts = {
+        "md": report.to_markdown(),
+        "html": report.to_html(),
+        "json": json.dumps(data, indent=2, allow_nan=False),
+    }
+    for key, path in paths.items():
+        atomic_write_text(path, texts[key])
+    return paths

@@ -1,0 +1,176 @@
+"""The evaluation's results as plain objects; the Report renders itself through evaluation.report.
+
+`Report.to_dict()` is report.json (DESIGN.md's schema, validated against report.schema.json):
+`tasks` and `leakage_audit` exactly as DESIGN.md has them, plus `meta` (arms, seeds, alpha, tests),
+`details` (request counts, seed spread, which test gave each p-value) and `sections` (extra
+comparisons: the nearline ablation, a leaky run against a clean one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.significance import MetricComparison
+
+
+@dataclass
+class SegmentResult:
+    name: str
+    description: str
+    n_requests: int
+    metrics: dict[str, MetricComparison] = field(default_factory=dict)
+
+
+@dataclass
+class TaskResult:
+    task: str
+    primary_metric: str
+    n_requests: int
+    seeds: dict[str, list[int]]
+    metrics: dict[str, MetricComparison] = field(default_factory=dict)
+    segments: dict[str, SegmentResult] = field(default_factory=dict)
+    # per-request primary metric (or, for pooled AUC, scores) per arm, for the distribution plot
+    distributions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """This task in report.json's shape."""
+        return {
+            "primary_metric": self.primary_metric,
+            "metrics": {k: m.as_json() for k, m in self.metrics.items()},
+            "segments": {
+                name: {
+                    "n_requests": s.n_requests,
+                    "metrics": {k: m.as_json() for k, m in s.metrics.items()},
+                }
+                for name, s in self.segments.items()
+            },
+        }
+
+    def details(self) -> dict:
+        """What report.json keeps beside the fixed schema: counts, seeds, spread, tests."""
+        return {
+            "n_requests": self.n_requests,
+            "seeds": self.seeds,
+            "seed_sd": {
+                k: {"control": _num(m.control_seed_sd), "treatment": _num(m.treatment_seed_sd)}
+                for k, m in self.metrics.items()
+            },
+            "tests": {k: m.test for k, m in self.metrics.items()},
+        }
+
+
+@dataclass
+class Comparison:
+    """Two arms compared on every task: `control` and `treatment` name the arms."""
+
+    title: str
+    control: str
+    treatment: str
+    tasks: dict[str, TaskResult] = field(default_factory=dict)
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "control": self.control,
+            "treatment": self.treatment,
+            "description": self.description,
+            "tasks": {t: r.to_dict() for t, r in self.tasks.items()},
+        }
+
+
+@dataclass
+class AuditCheck:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class LeakageAudit:
+    checks: list[AuditCheck] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "checks": [
+                {"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks
+            ],
+        }
+
+
+@dataclass
+class Report:
+    """An evaluation: the main comparison, its leakage audit, and optional extra sections.
+
+    Extra sections (`add_section`) are further comparisons shown after the main one, e.g. the
+    nearline ablation ("nearline_ablation": gnn vs gnn_nearline) or "leaky_vs_clean".
+    """
+
+    comparison: Comparison
+    alpha: float = 0.05
+    leakage_audit: LeakageAudit | None = None
+    sections: dict[str, Comparison] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> dict[str, TaskResult]:
+        return self.comparison.tasks
+
+    def add_section(self, key: str, comparison: Comparison) -> None:
+        """Attach another comparison (rendered after the main tables, kept in report.json)."""
+        self.sections[key] = comparison
+
+    def to_dict(self) -> dict:
+        """report.json (see the module docstring)."""
+        audit = self.leakage_audit or LeakageAudit(
+            [AuditCheck("audit_run", False, "the leakage audit was not run on these artifacts")]
+        )
+        return {
+            "tasks": {t: r.to_dict() for t, r in self.tasks.items()},
+            "leakage_audit": audit.to_dict(),
+            "meta": {
+                "title": self.comparison.title,
+                "control": self.comparison.control,
+                "treatment": self.comparison.treatment,
+                "alpha": self.alpha,
+                **self.meta,
+            },
+            "details": {t: r.details() for t, r in self.tasks.items()},
+            "sections": {k: c.to_dict() for k, c in self.sections.items()},
+            "notes": list(self.notes),
+        }
+
+    def to_table(self):
+        """A rich Table of every task's metrics (for the terminal)."""
+        from evaluation.report import rich_table
+
+        return rich_table(self)
+
+    def to_markdown(self) -> str:
+        from evaluation.report import render_markdown
+
+        return render_markdown(self)
+
+    def to_html(self) -> str:
+        from evaluation.report import render_html
+
+        return render_html(self)
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """Write report.md, report.html and report.json (validated) into out_dir."""
+        from evaluation.report import write_report
+
+        return write_report(self, out_dir)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None

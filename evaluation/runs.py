@@ -1,0 +1,93 @@
+"""Reading the rankers' test-window predictions of a run (docs/artifacts.md is the contract).
+
+`OUT/rankers/<task>/<arm>/seed<S>/predictions.parquet` holds request_id, member_id, job_id, at,
+label, score (search adds click; EBR adds rank). An `Arm` is one arm's predictions for every task
+and seed found; comparisons take two of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from linksage.errors import DataValidationError, LinksageError
+
+TASKS = ("jymbii", "search", "taj", "ebr")
+REQUIRED_COLUMNS = ("request_id", "member_id", "job_id", "at", "label", "score")
+EXTRA_COLUMNS = {"search": ("click",), "ebr": ("rank",)}
+
+
+class MissingRunError(LinksageError):
+    """A run directory lacks the predictions a comparison needs."""
+
+    exit_code = 2
+
+
+@dataclass
+class Arm:
+    """One arm of one run: predictions per task and seed, and where they came from."""
+
+    name: str
+    predictions: dict[str, dict[int, pd.DataFrame]] = field(default_factory=dict)
+    source: str = ""
+
+    def seeds(self, task: str) -> list[int]:
+        """Seeds available for a task, sorted."""
+        return sorted(self.predictions.get(task, {}))
+
+
+def predictions_path(run_dir: Path, task: str, arm: str, seed: int) -> Path:
+    """Where a ranker run's test predictions live."""
+    return Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "predictions.parquet"
+
+
+def read_predictions(path: Path, task: str) -> pd.DataFrame:
+    """Read one predictions file, refusing it (naming the file and column) if it breaks the
+    contract."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingRunError(f"{path}: predictions not found")
+    names = set(pq.read_schema(path).names)
+    for col in REQUIRED_COLUMNS + EXTRA_COLUMNS.get(task, ()):
+        if col not in names:
+            raise DataValidationError(f"{path}: column '{col}' is missing (docs/artifacts.md)")
+    df = pq.read_table(path).to_pandas()
+    for col in ("label", "score"):
+        if df[col].isna().any():
+            bad = df.loc[df[col].isna()].head(3).to_dict("records")
+            raise DataValidationError(f"{path}: column '{col}' has nulls, e.g. {bad}")
+    df["at"] = pd.to_datetime(df["at"], utc=True)
+    return df
+
+
+def available_seeds(run_dir: Path, task: str, arm: str) -> list[int]:
+    """Seeds whose predictions exist for (task, arm) under a run directory."""
+    base = Path(run_dir) / "rankers" / task / arm
+    seeds = []
+    for d in base.glob("seed*") if base.is_dir() else []:
+        m = re.fullmatch(r"seed(\d+)", d.name)
+        if m and (d / "predictions.parquet").is_file():
+            seeds.append(int(m.group(1)))
+    return sorted(seeds)
+
+
+def load_arm(run_dir: Path, arm: str, *, tasks=TASKS, seeds=None, name: str | None = None) -> Arm:
+    """Load an arm's predictions for the given tasks (and seeds; default: every seed on disk).
+
+    Tasks with no predictions at all are skipped; asking for a seed that is absent is an error.
+    """
+    out = Arm(name=name or arm, source=f"{run_dir}:{arm}")
+    for task in tasks:
+        wanted = list(seeds) if seeds is not None else available_seeds(run_dir, task, arm)
+        if seeds is not None and not available_seeds(run_dir, task, arm):
+            continue
+        frames = {
+            s: read_predictions(predictions_path(run_dir, task, arm, s), task) for s in wanted
+        }
+        if frames:
+            out.predictions[task] = frames
+    return out
