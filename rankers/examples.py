@@ -1,0 +1,172 @@
+"""Per-task ranker examples from the tables, each inside its split window.
+
+Every example has `split, request_id, member_id, job_id, at, label` (search adds `click`, search
+and ebr add `query`). Rules shared by all tasks:
+
+* An example belongs to the split whose window holds its `at` (see `rankers.windows`); examples
+  outside every window are dropped.
+* A label counts only if the event that makes it (apply, click, recruiter answer) happened at or
+  after `at` and before the end of the example's own split window, so training labels never come
+  from the validation or test windows.
+* Where a channel has no impressions, requests are built from that channel's engagements: the
+  jobs engaged in one request (engagements sharing a request_id; one engagement alone if it has
+  none) plus `negatives_per_request` jobs drawn, with `seed`, among jobs live at the request's time.
+  Such requests get negative synthetic request ids (-1, -2, ...).
+
+Tasks: jymbii (jymbii impressions, label apply), search (search impressions with their query,
+label apply, `click` = click/save/apply), taj (premium members' applications, label = recruiter
+positive_hearing_back; one request per member and split), ebr (applications as retrieval
+positives; one request per request_id, the query of its search impression if any).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from linksage.tables import Tables
+from rankers.live_jobs import sample_negatives
+from rankers.windows import SPLITS, SplitWindows
+
+TASKS = ("jymbii", "search", "taj", "ebr")
+BASE_COLUMNS = ["split", "request_id", "member_id", "job_id", "at", "label"]
+
+
+def build_examples(
+    task: str,
+    tables: Tables,
+    windows: SplitWindows,
+    *,
+    negatives_per_request: int = 9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The examples of one task in all three splits (see the module docstring for the rules)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown ranker task {task!r}; expected one of {', '.join(TASKS)}")
+    if task in ("jymbii", "search"):
+        impressions = tables.impressions
+        has = impressions is not None and (impressions["channel"] == task).any()
+        if has:
+            df = _from_impressions(task, impressions, tables.engagements, windows)
+        else:
+            df = _from_engagements(task, tables, windows, negatives_per_request, seed)
+    elif task == "taj":
+        df = _taj(tables, windows)
+    else:
+        df = _ebr(tables, windows)
+    df = df.astype({"request_id": "int64", "member_id": "int64", "job_id": "int64"})
+    df["label"] = df["label"].astype("int8")
+    df["split"] = pd.Categorical(df["split"], categories=list(SPLITS))
+    df = df.sort_values(["split", "at", "request_id", "job_id"], kind="stable")
+    return df.reset_index(drop=True)
+
+
+def _windowed(df: pd.DataFrame, windows: SplitWindows) -> pd.DataFrame:
+    df = df.copy()
+    df["at"] = pd.to_datetime(df["at"], utc=True)
+    df["split"] = windows.assign(df["at"])
+    df = df[df["split"].notna()].copy()
+    df["split_end"] = windows.split_end(df["split"])
+    return df
+
+
+def _observed(events: pd.DataFrame, keys: list[str], rows: pd.DataFrame) -> pd.Series:
+    """For each row, whether some event with the same keys happened in [row.at, row.split_end)."""
+    if events.empty:
+        return pd.Series(False, index=rows.index)
+    ev = events[keys + ["at"]].rename(columns={"at": "event_at"})
+    ev["event_at"] = pd.to_datetime(ev["event_at"], utc=True)
+    joined = rows[keys + ["at", "split_end"]].reset_index().merge(ev, on=keys, how="inner")
+    ok = (joined["event_at"] >= joined["at"]) & (joined["event_at"] < joined["split_end"])
+    hits = set(joined.loc[ok, "index"])
+    return pd.Series(rows.index.isin(list(hits)), index=rows.index)
+
+
+def _from_impressions(
+    task: str, impressions: pd.DataFrame, engagements: pd.DataFrame, windows: SplitWindows
+) -> pd.DataFrame:
+    imp = impressions[impressions["channel"] == task]
+    imp = imp.drop_duplicates(["request_id", "job_id"])
+    rows = _windowed(imp, windows)
+    keyed = engagements[engagements["request_id"].notna()]
+    applies = keyed[keyed["action"] == "apply"]
+    rows["label"] = _observed(applies, ["request_id", "job_id"], rows).astype("int8")
+    cols = BASE_COLUMNS
+    if task == "search":
+        clicks = keyed[keyed["action"].isin(["click", "save", "apply"])]
+        rows["click"] = _observed(clicks, ["request_id", "job_id"], rows).astype("int8")
+        rows["query"] = rows["query"].where(rows["query"].notna(), None)
+        cols = cols + ["click", "query"]
+    return rows[cols]
+
+
+def _from_engagements(
+    task: str, tables: Tables, windows: SplitWindows, k: int, seed: int
+) -> pd.DataFrame:
+    eng = tables.engagements[tables.engagements["channel"] == task].copy()
+    eng["request_id"] = _request_ids(eng)
+    first = eng.sort_values("at").groupby("request_id", sort=True).first()
+    requests = _windowed(first.reset_index()[["request_id", "member_id", "at"]], windows)
+    engaged = eng[eng["request_id"].isin(requests["request_id"])]
+    pos = engaged.drop_duplicates(["request_id", "job_id"])[["request_id", "job_id"]]
+    rows = pos.merge(requests, on="request_id")
+    applies = eng[eng["action"] == "apply"]
+    rows["label"] = _observed(applies, ["request_id", "job_id"], rows).astype("int8")
+    exclude = rows.groupby("request_id")["job_id"].apply(set).to_dict()
+    neg = sample_negatives(requests, exclude, tables.jobs, k, seed)
+    out = pd.concat([rows[BASE_COLUMNS], neg[BASE_COLUMNS]], ignore_index=True)
+    if task == "search":
+        clicks = eng[eng["action"].isin(["click", "save", "apply"])]
+        out["split_end"] = windows.split_end(out["split"])
+        out["click"] = _observed(clicks, ["request_id", "job_id"], out).astype("int8")
+        out["query"] = None
+        out = out.drop(columns="split_end")
+    return out
+
+
+def _request_ids(eng: pd.DataFrame) -> pd.Series:
+    """The engagement's request_id, or a negative synthetic id for engagements without one."""
+    ids = eng["request_id"].astype("Int64")
+    missing = ids.isna().to_numpy()
+    synthetic = -np.arange(1, int(missing.sum()) + 1, dtype=np.int64)
+    out = ids.to_numpy(dtype=np.int64, na_value=0)
+    out[missing] = synthetic
+    return pd.Series(out, index=eng.index)
+
+
+def _taj(tables: Tables, windows: SplitWindows) -> pd.DataFrame:
+    members = tables.members
+    premium = set(members.loc[members["is_premium"].astype(bool), "member_id"])
+    eng = tables.engagements
+    apps = eng[(eng["action"] == "apply") & eng["member_id"].isin(premium)]
+    apps = apps.sort_values("at").drop_duplicates(["member_id", "job_id"])
+    rows = _windowed(apps[["member_id", "job_id", "at"]], windows)
+    rec = tables.recruiter_actions
+    if rec is None:
+        rec = pd.DataFrame(columns=["job_id", "member_id", "action", "at"])
+    answers = rec[rec["action"] == "positive_hearing_back"]
+    rows["label"] = _observed(answers, ["member_id", "job_id"], rows).astype("int8")
+    # One request per member and split: "which of my applications will be answered".
+    split_index = rows["split"].map({s: i for i, s in enumerate(SPLITS)}).astype("int64")
+    rows["request_id"] = -(rows["member_id"].astype("int64") * len(SPLITS) + split_index + 1)
+    return rows[BASE_COLUMNS]
+
+
+def _ebr(tables: Tables, windows: SplitWindows) -> pd.DataFrame:
+    eng = tables.engagements
+    apps = eng[eng["action"] == "apply"].copy()
+    apps["request_id"] = _request_ids(apps)
+    apps = apps[apps["job_id"].isin(tables.jobs["job_id"])]
+    first_at = apps.groupby("request_id")["at"].transform("min")
+    apps["at"] = first_at  # every positive of a request is ranked at the request's time
+    apps = apps.drop_duplicates(["request_id", "job_id"])
+    rows = _windowed(apps[["request_id", "member_id", "job_id", "at"]], windows)
+    rows["label"] = 1
+    rows["query"] = None
+    imp = tables.impressions
+    if imp is not None:
+        queries = imp[(imp["channel"] == "search") & imp["query"].notna()]
+        queries = queries.drop_duplicates("request_id").set_index("request_id")["query"]
+        rows["query"] = rows["request_id"].map(queries)
+        rows["query"] = rows["query"].where(rows["query"].notna(), None)
+    return rows[BASE_COLUMNS + ["query"]]

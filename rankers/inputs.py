@@ -1,0 +1,96 @@
+"""The shared input module: Keras inputs and one encoded vector from a fitted `FeaturePlan`.
+
+Every ranker and both EBR towers build their inputs here, so the control and gnn arms differ only
+by the specs the feature service gave: ids and categoricals go through StringLookup + Embedding,
+bags through a masked mean of embeddings, numerics through one Normalization, GNN vectors as they
+are, and when a member vector and a job vector of equal length are both present, their dot
+product is added (the gnn arm's interaction feature).
+
+String inputs stay strings so the SavedModel and the ONNX model take raw feature values. Bags are
+masked by comparing lookup indices rather than strings: tf2onnx (opset <= 18) cannot convert a
+string Equal, which StringLookup's own mask_token would need.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from rankers.feature_plan import FeaturePlan
+
+
+class BagEmbedding(tf.keras.layers.Layer):
+    """Mean of the embeddings of a fixed-length, ''-padded string bag (padding excluded)."""
+
+    def __init__(self, vocabulary: list[str], dim: int, **kwargs):
+        super().__init__(**kwargs)
+        # vocabulary[0] is the padding token, so it maps to index 1 (index 0 is out-of-vocabulary).
+        self.lookup = tf.keras.layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1)
+        self.embedding = tf.keras.layers.Embedding(len(vocabulary) + 1, dim)
+        self.vocabulary, self.dim = list(vocabulary), dim
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary": self.vocabulary, "dim": self.dim}
+
+    def call(self, tokens):
+        index = self.lookup(tokens)
+        mask = tf.expand_dims(tf.cast(tf.not_equal(index, 1), tf.float32), -1)
+        total = tf.reduce_sum(self.embedding(index) * mask, axis=1)
+        return total / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+
+
+def keras_inputs(plan: FeaturePlan, names: list[str] | None = None) -> dict[str, tf.keras.Input]:
+    """One named Keras input per feature (shape and dtype from the plan)."""
+    inputs = {}
+    for spec in plan.specs:
+        if names is not None and spec.name not in names:
+            continue
+        if spec.kind in ("id", "categorical"):
+            shape, dtype = (), tf.string
+        elif spec.kind == "bag":
+            shape, dtype = (plan.bag_lengths[spec.name],), tf.string
+        elif spec.kind == "numeric":
+            shape, dtype = (), tf.float32
+        else:
+            shape, dtype = (plan.vector_dims[spec.name],), tf.float32
+        inputs[spec.name] = tf.keras.Input(shape=shape, dtype=dtype, name=spec.name)
+    return inputs
+
+
+def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
+    """Concatenate the encodings of every input in `inputs` into one vector per example."""
+    specs = [s for s in plan.specs if s.name in inputs]
+    parts, numerics, vectors = [], [], {}
+    for spec in specs:
+        x = inputs[spec.name]
+        safe = spec.name.replace("__", "_")
+        if spec.kind in ("id", "categorical"):
+            vocab = plan.vocabularies[spec.name]
+            index = tf.keras.layers.StringLookup(vocabulary=vocab, name=f"{safe}_lookup")(x)
+            emb = tf.keras.layers.Embedding(len(vocab) + 1, embedding_dim, name=f"{safe}_emb")
+            parts.append(emb(index))
+        elif spec.kind == "bag":
+            bag = BagEmbedding(plan.vocabularies[spec.name], embedding_dim, name=f"{safe}_bag")
+            parts.append(bag(x))
+        elif spec.kind == "numeric":
+            numerics.append(spec.name)
+        else:
+            parts.append(x)
+            vectors[spec.side] = x
+    if numerics:
+        column = [
+            tf.keras.layers.Reshape((1,), name=f"{n.replace('__', '_')}_col")(inputs[n])
+            for n in numerics
+        ]
+        stacked = column[0] if len(column) == 1 else tf.keras.layers.Concatenate()(column)
+        norm = tf.keras.layers.Normalization(
+            mean=[plan.numeric_mean[n] for n in numerics],
+            variance=[plan.numeric_var[n] for n in numerics],
+            name="numeric_normalization",
+        )
+        parts.append(norm(stacked))
+    member, job = vectors.get("member"), vectors.get("job")
+    if member is not None and job is not None and member.shape[-1] == job.shape[-1]:
+        parts.append(tf.keras.layers.Dot(axes=1, name="gnn_dot")([member, job]))
+    if not parts:
+        raise ValueError("no model inputs: the feature plan has no usable feature")
+    return parts[0] if len(parts) == 1 else tf.keras.layers.Concatenate(name="encoded")(parts)

@@ -1,0 +1,97 @@
+"""The TFRS models: a DCN-v2 ranker (jymbii, search, taj) and a two-tower retriever (ebr).
+
+Both are `tfrs.models.Model` subclasses built on the shared input module, so the control and gnn
+arms of a task run the same code with the same hyper-parameters; only the plan's specs differ.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from rankers.feature_plan import FeaturePlan
+from rankers.inputs import encode, keras_inputs
+
+
+class DCNRanker(tfrs.models.Model):
+    """DCN-v2 (stacked `tfrs.layers.dcn.Cross` layers, then an MLP) -> one logit per example,
+    trained with `tfrs.tasks.Ranking` and binary cross-entropy. Data: (features, labels)."""
+
+    def __init__(
+        self,
+        plan: FeaturePlan,
+        *,
+        embedding_dim: int = 16,
+        cross_layers: int = 2,
+        hidden_units: tuple[int, ...] = (128, 64),
+    ):
+        super().__init__()
+        inputs = keras_inputs(plan)
+        x0 = encode(inputs, plan, embedding_dim=embedding_dim)
+        x = x0
+        for i in range(cross_layers):
+            x = tfrs.layers.dcn.Cross(name=f"cross_{i}")(x0, x)
+        for i, units in enumerate(hidden_units):
+            x = tf.keras.layers.Dense(units, activation="relu", name=f"deep_{i}")(x)
+        logit = tf.keras.layers.Dense(1, name="logit")(x)
+        self.network = tf.keras.Model(inputs, logit, name="ranker")
+        self.task = tfrs.tasks.Ranking(
+            loss=tf.keras.losses.BinaryCrossentropy(from_logits=True),
+            metrics=[tf.keras.metrics.AUC(from_logits=True, name="auc")],
+        )
+
+    def call(self, features, training: bool = False):
+        return self.network(features, training=training)
+
+    def compute_loss(self, inputs, training: bool = False):
+        features, labels = inputs
+        logits = self.network(features, training=training)
+        return self.task(labels=labels, predictions=logits, training=training)
+
+    def scorer(self) -> tf.keras.Model:
+        """Raw features -> probability, the function served and exported to ONNX."""
+        score = tf.keras.layers.Activation("sigmoid", name="score")(self.network.outputs[0])
+        return tf.keras.Model(self.network.inputs, score, name="scorer")
+
+
+def _tower(plan: FeaturePlan, side: str, *, embedding_dim: int, hidden_units) -> tf.keras.Model:
+    inputs = keras_inputs(plan, plan.names(side))
+    x = encode(inputs, plan, embedding_dim=embedding_dim)
+    for i, units in enumerate(hidden_units[:-1]):
+        x = tf.keras.layers.Dense(units, activation="relu", name=f"{side}_deep_{i}")(x)
+    out = tf.keras.layers.Dense(hidden_units[-1], name=f"{side}_embedding")(x)
+    return tf.keras.Model(inputs, out, name=f"{side}_tower")
+
+
+class TwoTowerRetrieval(tfrs.models.Model):
+    """Member tower (member features and the query) and job tower, trained with
+    `tfrs.tasks.Retrieval` (in-batch softmax, accidental hits of the same job removed).
+    Data: a features dict of (request, applied job) positives."""
+
+    def __init__(
+        self, plan: FeaturePlan, *, embedding_dim: int = 16, hidden_units: tuple[int, ...] = (64,)
+    ):
+        super().__init__()
+        kw = {"embedding_dim": embedding_dim, "hidden_units": tuple(hidden_units)}
+        self.member_tower = _tower(plan, "member", **kw)
+        self.job_tower = _tower(plan, "job", **kw)
+        self.task = tfrs.tasks.Retrieval(remove_accidental_hits=True)
+
+    def towers(self, features, training: bool = False):
+        member = self.member_tower(
+            {k: features[k] for k in self.member_tower.input_names}, training=training
+        )
+        job = self.job_tower(
+            {k: features[k] for k in self.job_tower.input_names}, training=training
+        )
+        return member, job
+
+    def call(self, features, training: bool = False):
+        member, job = self.towers(features, training=training)
+        return tf.reduce_sum(member * job, axis=1, keepdims=True)
+
+    def compute_loss(self, features, training: bool = False):
+        member, job = self.towers(features, training=training)
+        return self.task(
+            member, job, candidate_ids=features["job_id"], compute_metrics=not training
+        )

@@ -1,0 +1,137 @@
+"""Training and scoring one DCN-v2 ranker (jymbii, search, taj) on its split frames."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.metrics import log_loss, roc_auc_score
+
+from rankers.export import check_parity, export_onnx
+from rankers.feature_plan import FeaturePlan
+from rankers.fit import dataset, fit
+from rankers.models import DCNRanker
+
+PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
+
+
+@dataclass
+class RunResult:
+    """What a training run hands to the run-directory writer."""
+
+    history: dict[str, list[float]]
+    validation_metrics: dict
+    predictions: pd.DataFrame
+    save: callable  # save(staging_dir) -> dict of parity figures
+    timing: dict = field(default_factory=dict)
+
+
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return frame["label"].to_numpy(np.float32)[:, None]
+
+
+def binary_metrics(labels: np.ndarray, scores: np.ndarray) -> dict:
+    """Log loss and AUC (None when only one class is present)."""
+    labels = np.asarray(labels).ravel()
+    both = len(np.unique(labels)) == 2
+    return {
+        "n_examples": int(len(labels)),
+        "n_positives": int(labels.sum()),
+        "log_loss": float(log_loss(labels, scores, labels=[0, 1])) if len(labels) else None,
+        "auc": float(roc_auc_score(labels, scores)) if both else None,
+    }
+
+
+def train_ranking(
+    frames: dict[str, pd.DataFrame],
+    plan: FeaturePlan,
+    *,
+    task: str,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    id_embedding_dim: int,
+    cross_layers: int,
+    hidden_units: tuple[int, ...],
+    early_stopping_patience: int,
+    progress: bool,
+    desc: str,
+) -> RunResult:
+    """Fit the ranker on train (early stopping on validation), score validation and test."""
+    model = DCNRanker(
+        plan, embedding_dim=id_embedding_dim, cross_layers=cross_layers, hidden_units=hidden_units
+    )
+    arrays = {s: plan.arrays(f) for s, f in frames.items()}
+    train = dataset(
+        arrays["train"], _labels(frames["train"]), batch_size=batch_size, shuffle_seed=seed
+    )
+    val = None
+    if len(frames["validation"]):
+        val = dataset(arrays["validation"], _labels(frames["validation"]), batch_size=4096)
+    steps = max(1, -(-len(frames["train"]) // batch_size))
+    t0 = time.perf_counter()
+    history = fit(
+        model,
+        train,
+        val,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        patience=early_stopping_patience,
+        steps_per_epoch=steps,
+        desc=desc,
+        progress=progress,
+    )
+    seconds = time.perf_counter() - t0
+    epochs_run = len(history.get("loss", []))
+    scorer = model.scorer()
+
+    def predict(split: str) -> np.ndarray:
+        if not len(frames[split]):
+            return np.zeros(0, dtype=np.float32)
+        return scorer.predict(arrays[split], batch_size=4096, verbose=0).ravel()
+
+    val_scores, test_scores = predict("validation"), predict("test")
+    metrics = binary_metrics(frames["validation"]["label"].to_numpy(), val_scores)
+    metrics["best_epoch"] = _best_epoch(history)
+    test = frames["test"]
+    columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
+    predictions = test[columns].copy()
+    predictions["score"] = test_scores.astype(np.float32)
+
+    def save(staging: Path) -> dict:
+        _save_scorer(scorer, staging / "saved_model")
+        path = export_onnx(scorer, staging / "model.onnx")
+        sample = arrays["test"] if len(frames["test"]) else arrays["train"]
+        sample = {k: v[:1024] for k, v in sample.items()}
+        return {"model.onnx": check_parity(scorer, path, sample)}
+
+    timing = {
+        "train_seconds": seconds,
+        "epochs_run": epochs_run,
+        "train_examples_per_s": len(frames["train"]) * epochs_run / max(seconds, 1e-9),
+    }
+    return RunResult(history, metrics, predictions, save, timing)
+
+
+def _best_epoch(history: dict) -> int | None:
+    val = history.get("val_loss")
+    return int(np.argmin(val)) + 1 if val else None
+
+
+def _save_scorer(scorer: tf.keras.Model, path: Path) -> None:
+    """SavedModel with a `serving_default` signature: named raw features -> {"score": p}."""
+    spec = {
+        name: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=name)
+        for name, t in zip(scorer.input_names, scorer.inputs, strict=True)
+    }
+
+    @tf.function(input_signature=[spec])
+    def serve(features):
+        return {"score": scorer(features, training=False)}
+
+    tf.saved_model.save(scorer, str(path), signatures={"serving_default": serve})

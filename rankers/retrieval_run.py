@@ -1,0 +1,140 @@
+"""Training and brute-force evaluation of the EBR two-tower retriever."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from rankers.export import check_parity, export_onnx
+from rankers.feature_plan import FeaturePlan
+from rankers.fit import dataset, fit
+from rankers.models import TwoTowerRetrieval
+from rankers.ranking_run import RunResult, _best_epoch
+from rankers.retrieval_eval import rank_requests, recall_at
+
+BUCKET = pd.Timedelta(days=1)
+
+
+def request_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per request (its first positive's row: member features as of the request)."""
+    rows = frame.drop_duplicates("request_id").reset_index(drop=True)
+    rows["bucket"] = pd.to_datetime(rows["at"], utc=True).dt.floor(BUCKET)
+    return rows
+
+
+def corpus_keys(frames: dict[str, pd.DataFrame]) -> tuple[list[pd.Timestamp], pd.DataFrame]:
+    """Bucket starts of validation and test requests, and their positives' (job_id, bucket)."""
+    both = pd.concat([frames["validation"], frames["test"]], ignore_index=True)
+    if both.empty:
+        return [], pd.DataFrame(columns=["job_id", "bucket"])
+    both["bucket"] = pd.to_datetime(both["at"], utc=True).dt.floor(BUCKET)
+    return sorted(both["bucket"].unique()), both[["job_id", "bucket"]]
+
+
+def train_retrieval(
+    frames: dict[str, pd.DataFrame],
+    corpus: pd.DataFrame,
+    jobs: pd.DataFrame,
+    plan: FeaturePlan,
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    id_embedding_dim: int,
+    hidden_units: tuple[int, ...],
+    early_stopping_patience: int,
+    progress: bool,
+    desc: str,
+    top_k: int = 100,
+) -> RunResult:
+    """Fit both towers on (request, applied job) pairs; rank the live corpus per request."""
+    model = TwoTowerRetrieval(plan, embedding_dim=id_embedding_dim, hidden_units=hidden_units)
+    train = dataset(plan.arrays(frames["train"]), None, batch_size=batch_size, shuffle_seed=seed)
+    val = None
+    if len(frames["validation"]):
+        val = dataset(plan.arrays(frames["validation"]), None, batch_size=batch_size)
+    steps = max(1, -(-len(frames["train"]) // batch_size))
+    t0 = time.perf_counter()
+    history = fit(
+        model,
+        train,
+        val,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        patience=early_stopping_patience,
+        steps_per_epoch=steps,
+        desc=desc,
+        progress=progress,
+    )
+    seconds = time.perf_counter() - t0
+    epochs_run = len(history.get("loss", []))
+    member_tower, job_tower = model.member_tower, model.job_tower
+    corpus_arrays = plan.arrays(corpus, job_tower.input_names)
+    job_vectors = _predict(job_tower, corpus_arrays, len(corpus))
+
+    def ranked(split: str) -> pd.DataFrame:
+        requests = request_rows(frames[split])
+        arrays = plan.arrays(requests, member_tower.input_names)
+        member_vectors = _predict(member_tower, arrays, len(requests))
+        positives = frames[split][["request_id", "job_id"]]
+        return rank_requests(
+            requests, member_vectors, corpus, job_vectors, positives, jobs, top_k=top_k
+        )
+
+    val_ranked, predictions = ranked("validation"), ranked("test")
+    metrics = {
+        "n_requests": int(frames["validation"]["request_id"].nunique()),
+        "n_positives": int(len(frames["validation"])),
+        **recall_at(val_ranked),
+        "best_epoch": _best_epoch(history),
+    }
+
+    def save(staging: Path) -> dict:
+        _save_towers(member_tower, job_tower, staging / "saved_model")
+        job_source = corpus if len(corpus) else frames["train"]
+        samples = (
+            (member_tower, plan.arrays(frames["train"].head(1024), member_tower.input_names)),
+            (job_tower, plan.arrays(job_source.head(1024), job_tower.input_names)),
+        )
+        parity = {}
+        for tower, sample in samples:
+            path = export_onnx(tower, staging / f"{tower.name}.onnx")
+            parity[f"{tower.name}.onnx"] = check_parity(tower, path, sample)
+        return parity
+
+    timing = {
+        "train_seconds": seconds,
+        "epochs_run": epochs_run,
+        "train_examples_per_s": len(frames["train"]) * epochs_run / max(seconds, 1e-9),
+    }
+    return RunResult(history, metrics, predictions, save, timing)
+
+
+def _predict(tower: tf.keras.Model, arrays: dict, n: int) -> np.ndarray:
+    if n == 0:
+        return np.zeros((0, tower.outputs[0].shape[-1]), dtype=np.float32)
+    return np.asarray(tower.predict(arrays, batch_size=4096, verbose=0), dtype=np.float32)
+
+
+def _save_towers(member_tower, job_tower, path: Path) -> None:
+    """One SavedModel with signatures `member_tower` and `job_tower` (named raw features in,
+    {"embedding": vector} out); `serving_default` is the member tower."""
+    module = tf.Module()
+    module.member_tower, module.job_tower = member_tower, job_tower
+    signatures = {}
+    for tower in (member_tower, job_tower):
+        spec = {
+            n: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=n)
+            for n, t in zip(tower.input_names, tower.inputs, strict=True)
+        }
+        fn = tf.function(
+            lambda f, tower=tower: {"embedding": tower(f, training=False)}, input_signature=[spec]
+        )
+        signatures[tower.name] = fn
+    signatures["serving_default"] = signatures["member_tower"]
+    tf.saved_model.save(module, str(path), signatures=signatures)

@@ -1,0 +1,237 @@
+"""`train_ranker`: examples -> Feast training frame -> TFRS model -> a complete run directory.
+
+Writes `OUT/rankers/<task>/<arm>/seed<S>/` (docs/artifacts.md): saved_model/, model.onnx (EBR:
+member_tower.onnx, job_tower.onnx), features.json (the fitted input plan serving needs),
+config.yaml, history.json, curves.png, validation_metrics.json, predictions.parquet (test window)
+and examples.parquet (every split, with `<view>__feature_ts`). Everything is written into a
+staging directory first and moved into place only when the run succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from linksage.errors import LinksageError
+from linksage.feature_store import feature_ts_columns, open_store
+from linksage.io import atomic_write_text, write_parquet
+from linksage.tables import Tables, read_tables
+from rankers.examples import TASKS, build_examples
+from rankers.feature_plan import FeaturePlan
+from rankers.feature_schema import model_specs
+from rankers.training_frame import corpus_frame, feature_service_name, training_frame
+from rankers.windows import SPLITS, SplitWindows
+
+
+class RankerDataError(LinksageError):
+    """A task has no usable training data in its window."""
+
+    exit_code = 2
+
+
+def train_ranker(
+    *,
+    task: str,
+    arm: str,
+    seed: int,
+    data_dir: Path | str,
+    repo_dir: Path | str,
+    output_dir: Path | str,
+    windows: SplitWindows,
+    epochs: int = 5,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    id_embedding_dim: int = 16,
+    cross_layers: int = 2,
+    hidden_units: tuple[int, ...] = (128, 64),
+    negatives_per_request: int = 9,
+    early_stopping_patience: int = 2,
+    feature_service: str | None = None,
+    config_yaml: str | None = None,
+    tables: Tables | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train one task and arm with one seed; return its run directory.
+
+    `arm` names the feature service `<task>_<arm>` unless `feature_service` is given (e.g. a
+    nearline-fresh service). Sampled negatives use a fixed seed, so every arm and seed of a task
+    sees the same examples; `seed` drives initialisation and shuffling."""
+    if task not in TASKS:
+        raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    from rankers.fit import make_deterministic
+    from rankers.ranking_run import train_ranking
+    from rankers.retrieval_run import corpus_keys, train_retrieval
+
+    service = feature_service or feature_service_name(task, arm)
+    run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
+    tables = tables if tables is not None else read_tables(data_dir, validate=False)
+    examples = build_examples(task, tables, windows, negatives_per_request=negatives_per_request)
+    specs = model_specs(open_store(repo_dir), service, task)
+    frame = training_frame(repo_dir, examples, service, task=task, progress=progress)
+    frames = {s: frame[frame["split"] == s].reset_index(drop=True) for s in SPLITS}
+    data_warnings = _check_trainable(task, frames["train"], windows)
+    plan = FeaturePlan.fit(frames["train"], specs)
+    make_deterministic(seed)
+    common = {
+        "seed": seed,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "id_embedding_dim": id_embedding_dim,
+        "hidden_units": tuple(hidden_units),
+        "early_stopping_patience": early_stopping_patience,
+        "progress": progress,
+        "desc": f"{task}/{arm}/seed{seed}",
+    }
+    if task == "ebr":
+        buckets, extra = corpus_keys(frames)
+        corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
+        result = train_retrieval(frames, corpus, tables.jobs, plan, **common)
+    else:
+        result = train_ranking(frames, plan, task=task, cross_layers=cross_layers, **common)
+
+    staging = run_dir.parent / f".{run_dir.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        parity = result.save(staging)
+        plan.save(staging / "features.json")
+        kwargs = {k: v for k, v in common.items() if k not in ("progress", "desc")}
+        params = {
+            "task": task,
+            "arm": arm,
+            "feature_service": service,
+            "negatives_per_request": negatives_per_request,
+            "cross_layers": cross_layers,
+            **kwargs,
+            "hidden_units": list(hidden_units),
+        }
+        atomic_write_text(
+            staging / "config.yaml",
+            config_yaml or yaml.safe_dump({"rankers": params}, sort_keys=False),
+        )
+        atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
+        _plot_curves(result.history, staging / "curves.png", title=common["desc"])
+        metrics = {
+            "task": task,
+            "arm": arm,
+            "seed": seed,
+            "feature_service": service,
+            **result.validation_metrics,
+            "onnx_max_abs_diff": parity,
+            **result.timing,
+            "examples": {s: int(len(f)) for s, f in frames.items()},
+            "inputs": plan.names(),
+            "warnings": data_warnings,
+            "run_params": params,
+        }
+        atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
+        write_parquet(_prediction_table(result.predictions), staging / "predictions.parquet")
+        write_parquet(_examples_table(frame), staging / "examples.parquet")
+        _replace_dir(staging, run_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return run_dir
+
+
+def train_ranker_from_config(config, task: str, arm: str, seed: int, **overrides) -> Path:
+    """`train_ranker` with the arguments unpacked from an ExperimentConfig (saved beside it)."""
+    from linksage.datasource import ensure_data
+
+    r = config.rankers
+    kwargs = {
+        "task": task,
+        "arm": arm,
+        "seed": seed,
+        "data_dir": ensure_data(config.data, config.data_dir),
+        "repo_dir": config.feast.repo_dir,
+        "output_dir": config.output_dir,
+        "windows": SplitWindows.from_section(config.windows),
+        "epochs": r.epochs,
+        "batch_size": r.batch_size,
+        "learning_rate": r.learning_rate,
+        "id_embedding_dim": r.id_embedding_dim,
+        "cross_layers": r.cross_layers,
+        "hidden_units": tuple(r.hidden_units),
+        "negatives_per_request": r.negatives_per_request,
+        "early_stopping_patience": r.early_stopping_patience,
+        "config_yaml": config.to_yaml(),
+    }
+    return train_ranker(**{**kwargs, **overrides})
+
+
+def _check_trainable(task: str, train: pd.DataFrame, windows: SplitWindows) -> list[str]:
+    """Refuse an empty training split; warn (and return the warning) on one label only."""
+    start, end = windows.bounds()["train"]
+    where = f"in the train window [{start.isoformat()}, {end.isoformat()})"
+    if train.empty:
+        raise RankerDataError(f"{task}: no training examples {where}")
+    if task != "ebr" and train["label"].nunique() < 2:
+        message = f"{task}: every training label {where} is {train['label'].iloc[0]}"
+        warnings.warn(message, stacklevel=3)
+        return [message]
+    return []
+
+
+def _prediction_table(pred: pd.DataFrame) -> pd.DataFrame:
+    out = pred.reset_index(drop=True).copy()
+    out["at"] = pd.to_datetime(out["at"], utc=True).astype("datetime64[us, UTC]")
+    types = {
+        "request_id": "int64",
+        "member_id": "int64",
+        "job_id": "int64",
+        "label": "int8",
+        "score": "float32",
+        "click": "int8",
+        "rank": "int64",
+    }
+    return out.astype({k: v for k, v in types.items() if k in out})
+
+
+def _examples_table(frame: pd.DataFrame) -> pd.DataFrame:
+    keep = ["split", "request_id", "member_id", "job_id", "at", "label"]
+    keep += [c for c in ("click", "query") if c in frame] + feature_ts_columns(frame)
+    out = frame[keep].copy()
+    out["split"] = out["split"].astype(str)
+    return _prediction_table(out)
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Move the finished staging directory onto `target` (an older run is removed)."""
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _plot_curves(history: dict, path: Path, *, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in ("loss", "auc") if m in history]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, m in zip(axes[0], metrics, strict=True):
+        epochs = range(1, len(history[m]) + 1)
+        ax.plot(epochs, history[m], marker="o", label=f"train {m}")
+        if f"val_{m}" in history:
+            ax.plot(epochs, history[f"val_{m}"], marker="o", label=f"validation {m}")
+        ax.set_xlabel("epoch")
+        ax.set_title(m)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    os.replace(tmp, path)

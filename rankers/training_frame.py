@@ -1,0 +1,68 @@
+"""Training frames: ranker examples + the task-and-arm feature service, point-in-time joined by
+Feast (`linksage.feature_store.historical_features`), + the request features.
+
+Features reach the rankers only through this join: every feature column is `<view>__<feature>`
+as Feast names it, and `<view>__feature_ts` records the event timestamp of the row picked (the
+leakage audit checks it is not after the example's `at`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from linksage.feature_store import historical_features
+from rankers.request_features import add_request_features
+
+NO_MEMBER = -1  # member id of corpus rows (job features only; member views join nothing)
+
+
+def feature_service_name(task: str, arm: str) -> str:
+    """The Feast feature service of a task and arm (an A/B arm is a feature service)."""
+    return f"{task}_{arm}"
+
+
+def training_frame(
+    repo_dir: Path | str,
+    examples: pd.DataFrame,
+    feature_service: str,
+    *,
+    task: str,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Examples (member_id, job_id, at, ...) with the service's features as of each `at`."""
+    entity_df = examples.rename(columns={"at": "event_timestamp"})
+    if "split" in entity_df:
+        entity_df["split"] = entity_df["split"].astype(str)
+    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+    frame = frame.rename(columns={"event_timestamp": "at"})
+    return add_request_features(frame, task)
+
+
+def corpus_frame(
+    repo_dir: Path | str,
+    jobs: pd.DataFrame,
+    bucket_starts: list[pd.Timestamp],
+    feature_service: str,
+    *,
+    bucket: pd.Timedelta = pd.Timedelta(days=1),
+    extra_jobs: pd.DataFrame | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """EBR's job corpus: for each bucket start s, every job live at some moment of
+    [s, s + bucket) (plus `extra_jobs` rows of job_id, bucket), with job features joined as of s.
+    Columns: job_id, bucket, the job-side feature columns."""
+    posted = pd.to_datetime(jobs["posted_at"], utc=True)
+    expires = pd.to_datetime(jobs["expires_at"], utc=True)
+    rows = []
+    for start in bucket_starts:
+        live = (posted < start + bucket) & (expires > start)
+        rows.append(pd.DataFrame({"job_id": jobs.loc[live, "job_id"].to_numpy(), "bucket": start}))
+    if extra_jobs is not None:
+        rows.append(extra_jobs[["job_id", "bucket"]])
+    keys = pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
+    keys = keys.astype({"job_id": "int64"})
+    entity_df = keys.assign(member_id=NO_MEMBER, event_timestamp=keys["bucket"])
+    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+    return frame.drop(columns=["member_id", "event_timestamp"])
