@@ -131,9 +131,10 @@ def _int(d: Mapping, key: str, *, nullable: bool = False) -> int | None:
 
 
 def _str(d: Mapping, key: str, allowed: tuple[str, ...] | None = None) -> str:
+    """A string field (attribute values may be empty strings, as in the tables)."""
     value = d.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedEvent(f"field {key!r} must be a non-empty string, got {value!r}")
+    if not isinstance(value, str):
+        raise MalformedEvent(f"field {key!r} must be a string, got {value!r}")
     if allowed is not None and value not in allowed:
         raise MalformedEvent(f"field {key!r} must be one of {list(allowed)}, got {value!r}")
     return value
@@ -162,7 +163,6 @@ def _skills(d: Mapping) -> tuple[tuple[str, float], ...]:
             isinstance(item, list | tuple)
             and len(item) == 2
             and isinstance(item[0], str)
-            and item[0]
             and isinstance(item[1], int | float)
             and not isinstance(item[1], bool)
             and math.isfinite(item[1])

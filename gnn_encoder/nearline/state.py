@@ -29,6 +29,7 @@ from gnn_encoder.nearline.sources import Position
 from gnn_encoder.nearline.updates import GraphDelta, Node
 
 _MARKER = "meta|last_applied"
+_APPLIED = "meta|applied_events"
 _INFO = "meta|info"
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
@@ -150,6 +151,11 @@ class GraphState:
         a, b = blob.decode().split("-")
         return int(a), int(b)
 
+    def applied_events(self) -> int:
+        """How many events were applied since bootstrap (each exactly once)."""
+        (blob,) = self.backend.get_many([_APPLIED])
+        return 0 if blob is None else int(blob)
+
     def info(self) -> dict | None:
         """What the state was bootstrapped from (time, cap, feature widths...); None if empty."""
         if _INFO not in self._cache:
@@ -224,6 +230,8 @@ class GraphState:
         for member, value in last_pos.items():
             puts[f"p|{member}"], decoded[f"p|{member}"] = np.asarray(value, "<i8").tobytes(), value
         puts[_MARKER] = f"{position[0]}-{position[1]}".encode()
+        accepted = len(deltas) - len(result.rejected)
+        puts[_APPLIED] = str(self.applied_events() + accepted).encode()
         self.backend.commit(puts, set_add, set_remove)
         self._cache.update(decoded)
         return result
