@@ -14,6 +14,10 @@ Which nodes are re-embedded (`refresh`):
   state's holders index). Exact: after the events before s, every embedding the worker has
   written equals the batch snapshot's at s. Costs more per event around hub nodes.
 
+Timestamps (`stamp`): "event" stamps each embedding with the newest event that touched the node
+(what the online store gets); "batch" stamps every embedding of a batch with the batch's newest
+event, so a row never predates an edge it contains (the offline nearline replay uses it).
+
 Delivery guarantees: the state commit records the batch's last position; a delivery at or before
 it (redelivered after a crash between commit and acknowledgement) is not applied again, but its
 nodes are re-embedded and re-pushed (idempotent). Malformed events and events about unknown
@@ -85,6 +89,7 @@ class NearlineWorker:
         top_skills: int = 5,
         refresh: Refresh = "touched",
         max_batch: int = 64,
+        stamp: Literal["event", "batch"] = "event",
     ):
         if refresh not in ("touched", "ego"):
             raise ValueError(f"refresh must be 'touched' or 'ego', got {refresh!r}")
@@ -94,7 +99,7 @@ class NearlineWorker:
             )
         self.source, self.state, self.encoders, self.sink = source, state, encoders, sink
         self.id_maps, self.top_skills = id_maps, top_skills
-        self.refresh, self.max_batch = refresh, max_batch
+        self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
         self.stats = WorkerStats()
         self._marker = state.last_applied()
 
@@ -188,6 +193,9 @@ class NearlineWorker:
             for node in affected:
                 if node not in targets:
                     add(node, latest)
+        if self.stamp == "batch" and targets:  # conservative: no row predates any edge in it
+            newest = max(targets.values())
+            targets = dict.fromkeys(targets, newest)
         exists = self.state.has_nodes(list(targets))
         return {n: t for (n, t), ok in zip(targets.items(), exists, strict=True) if ok}
 
