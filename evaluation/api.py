@@ -200,7 +200,7 @@ def compare_runs(
     tables = read_tables(data_dir, validate=False)
     names = (run_a.name, run_b.name)
     if names[0] == names[1]:
-        names = (str(run_a), str(run_b))
+        names = tuple(f"{r.resolve().parent.name}/{r.name}" for r in (run_a, run_b))
     arms = [
         load_arm(r, arm, tasks=cfg_a.rankers.tasks, name=f"{n}:{arm}")
         for r, n in zip((run_a, run_b), names, strict=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import matplotlib
 
@@ -64,7 +65,7 @@ def task_lift_plot(comparison: Comparison, alpha: float) -> str:
         names = list(t.metrics)
         _lift_axes(ax, names, [t.metrics[n] for n in names], alpha, names)
         ax.set_title(f"{t.task} ({t.n_requests:,} requests)")
-    fig.suptitle(f"{comparison.treatment} vs {comparison.control}")
+    fig.suptitle(textwrap.shorten(f"{comparison.treatment} vs {comparison.control}", 120))
     return _png(fig)
 
 

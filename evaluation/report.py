@@ -170,7 +170,7 @@ CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;
 text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}
 .alert{background:#fdecea;border:2px solid #c0392b;color:#c0392b;padding:1em;font-weight:bold}
-img{max-width:100%}"""
+img{max-width:100%}table.text td{text-align:left}"""
 
 
 def render_html(report: Report) -> str:
@@ -195,7 +195,8 @@ def render_html(report: Report) -> str:
             cells = "".join(
                 "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
             )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
+            cls = ' class="text"' if "detail" in header else ""
+            body.append(f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
     figures = []
     if report.tasks:
         c = report.comparison
