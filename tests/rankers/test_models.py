@@ -1,0 +1,114 @@
+"""The shared inputs and both TFRS models against values computed by hand; determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from rankers.feature_plan import FeaturePlan
+from rankers.feature_schema import FeatureSpec
+from rankers.fit import dataset, make_deterministic
+from rankers.inputs import BagEmbedding, encode, keras_inputs
+from rankers.models import DCNRanker, TwoTowerRetrieval
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_bag_embedding_is_the_mean_over_non_padding_tokens():
+    layer = BagEmbedding(["", "x", "y"], 2)
+    layer(tf.constant([["x"]]))
+    table = np.arange(8, dtype=np.float32).reshape(4, 2)  # rows: OOV, pad, x, y
+    layer.embedding.set_weights([table])
+    out = layer(tf.constant([["x", "", ""], ["x", "y", "zz"], ["", "", ""]])).numpy()
+    np.testing.assert_allclose(out, [table[2], (table[2] + table[3] + table[0]) / 3, [0, 0]])
+
+
+def test_encoding_appends_the_member_job_dot_product_and_normalizes_numerics():
+    specs = [
+        FeatureSpec("m__emb", "vector", "member", gnn=True),
+        FeatureSpec("j__emb", "vector", "job", gnn=True),
+        FeatureSpec("j__n", "numeric", "job"),
+    ]
+    frame = pd.DataFrame(
+        {
+            "m__emb": [np.float32([1, 2]), np.float32([0, 1])],
+            "j__emb": [np.float32([3, 4]), np.float32([5, 6])],
+            "j__n": [1.0, 3.0],
+        }
+    )
+    plan = FeaturePlan.fit(frame, specs)
+    inputs = keras_inputs(plan)
+    model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2))
+    out = model.predict(plan.arrays(frame), verbose=0)
+    # [member vector, job vector, (n - 2) / 1, member . job]
+    np.testing.assert_allclose(out, [[1, 2, 3, 4, -1, 11], [0, 1, 5, 6, 1, 6]], rtol=1e-6)
+    without_job = tf.keras.Model(
+        {k: inputs[k] for k in ("m__emb", "j__n")},
+        encode({k: inputs[k] for k in ("m__emb", "j__n")}, plan, embedding_dim=2),
+    )
+    assert without_job.output_shape == (None, 3)  # no dot product without both vectors
+
+
+NUMERIC = [FeatureSpec("v__x", "numeric", "job")]
+FRAME = pd.DataFrame({"v__x": [0.0, 1.0, 2.0, 3.0]})
+LABELS = np.float32([[0], [0], [1], [1]])
+
+
+def test_dcn_ranker_score_and_loss_match_the_formulas():
+    plan = FeaturePlan.fit(FRAME, NUMERIC)
+    make_deterministic(0)
+    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=())
+    model.compile(optimizer="adam")
+    arrays = plan.arrays(FRAME)
+    cross = model.network.get_layer("cross_0")
+    logit = model.network.get_layer("logit")
+    x0 = (FRAME["v__x"].to_numpy() - 1.5) / np.sqrt(1.25)
+    (w, b), (v, c) = cross.get_weights(), logit.get_weights()
+    x1 = x0 * (x0 * w[0, 0] + b[0]) + x0  # DCN-v2 cross: x0 * (W x + b) + x
+    expected = _sigmoid(x1 * v[0, 0] + c[0])
+    np.testing.assert_allclose(
+        model.scorer().predict(arrays, verbose=0).ravel(), expected, rtol=1e-5
+    )
+    bce = -np.mean(LABELS.ravel() * np.log(expected) + (1 - LABELS.ravel()) * np.log(1 - expected))
+    loss = model.evaluate(dataset(arrays, LABELS, batch_size=4), return_dict=True, verbose=0)
+    assert loss["loss"] == pytest.approx(bce, rel=1e-5)
+
+
+def test_two_tower_loss_is_the_in_batch_softmax_cross_entropy():
+    specs = [FeatureSpec("member_id", "id", "member"), FeatureSpec("job_id", "id", "job")]
+    frame = pd.DataFrame({"member_id": [1, 2, 3], "job_id": [10, 11, 12]})
+    plan = FeaturePlan.fit(frame, specs)
+    make_deterministic(0)
+    model = TwoTowerRetrieval(plan, embedding_dim=4, hidden_units=(3,))
+    model.compile(optimizer="adam")
+    arrays = plan.arrays(frame)
+    m = model.member_tower.predict({"member_id": arrays["member_id"]}, verbose=0)
+    j = model.job_tower.predict({"job_id": arrays["job_id"]}, verbose=0)
+    logits = m @ j.T
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -np.trace(log_softmax)  # tfrs Retrieval sums over the batch
+    got = model.evaluate(dataset(arrays, None, batch_size=3), return_dict=True, verbose=0)
+    assert got["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def _fit_weights(seed: int) -> list[np.ndarray]:
+    frame = pd.DataFrame({"v__x": np.linspace(0, 1, 64)})
+    labels = (frame["v__x"].to_numpy() > 0.5).astype(np.float32)[:, None]
+    plan = FeaturePlan.fit(frame, NUMERIC)
+    make_deterministic(seed)
+    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
+    model.fit(
+        dataset(plan.arrays(frame), labels, batch_size=8, shuffle_seed=seed), epochs=2, verbose=0
+    )
+    return model.network.get_weights()
+
+
+def test_training_is_deterministic_for_a_seed():
+    a, b, c = _fit_weights(1), _fit_weights(1), _fit_weights(2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
