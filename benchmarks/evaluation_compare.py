@@ -36,7 +36,9 @@ def _tables(rng, n_members=8000, n_jobs=1500) -> Tables:
             "member_id": np.arange(n_members),
             "title": rng.choice(titles, n_members),
             "is_premium": rng.random(n_members) < 0.2,
-            "seeker_intent": rng.choice(["passive", "opportunistic", "open_to_job", "urgent"], n_members),
+            "seeker_intent": rng.choice(
+                ["passive", "opportunistic", "open_to_job", "urgent"], n_members
+            ),
         }
     )
     jobs = pd.DataFrame(
@@ -83,7 +85,12 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     tables = _tables(rng)
-    shapes = {"jymbii": (args.requests, 10), "search": (args.requests, 10), "taj": (5000, 1), "ebr": (5000, 101)}
+    shapes = {
+        "jymbii": (args.requests, 10),
+        "search": (args.requests, 10),
+        "taj": (5000, 1),
+        "ebr": (5000, 101),
+    }
     arms = {name: Arm(name) for name in ("control", "gnn")}
     for task, (n, size) in shapes.items():
         for name, strength in (("control", 0.5), ("gnn", 0.6)):
@@ -93,7 +100,14 @@ def main() -> None:
     rows = sum(len(f[0]) for f in arms["control"].predictions.values())
 
     t0 = time.perf_counter()
-    report = compare(arms["control"], arms["gnn"], segments=segments, settings=settings, bootstrap_samples=args.bootstrap, progress=False)
+    report = compare(
+        arms["control"],
+        arms["gnn"],
+        segments=segments,
+        settings=settings,
+        bootstrap_samples=args.bootstrap,
+        progress=False,
+    )
     ours = time.perf_counter() - t0
 
     jymbii = arms["control"].predictions["jymbii"][0]
@@ -106,12 +120,18 @@ def main() -> None:
             ndcg_score([y], [s], k=10)
     naive = (time.perf_counter() - t0) * args.requests / 500
 
-    print(f"rows per arm: {rows:,}; segments: {len(segments)}; bootstrap resamples: {args.bootstrap}")
+    print(
+        f"rows per arm: {rows:,}; segments: {len(segments)}; bootstrap resamples: {args.bootstrap}"
+    )
     print(f"compare (4 tasks, every metric, segments, CIs, p-values): {ours:.1f} s")
-    print(f"baseline: sklearn loop, NDCG@10 + AUC of one arm of jymbii only: {naive:.1f} s (extrapolated from 500 requests)")
+    print(
+        f"baseline: sklearn loop, NDCG@10 + AUC of one arm of jymbii only: {naive:.1f} s (extrapolated from 500 requests)"
+    )
     print(f"ratio baseline / ours: {naive / ours:.1f}x (ours does far more work)")
     m = report.tasks["jymbii"].metrics["ndcg@10"]
-    print(f"sanity: jymbii ndcg@10 lift {m.lift_pct:+.2f}% CI [{m.ci95_low:+.2f}, {m.ci95_high:+.2f}] p={m.p_value:.2g}")
+    print(
+        f"sanity: jymbii ndcg@10 lift {m.lift_pct:+.2f}% CI [{m.ci95_low:+.2f}, {m.ci95_high:+.2f}] p={m.p_value:.2g}"
+    )
 
 
 if __name__ == "__main__":

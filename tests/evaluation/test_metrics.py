@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import ndcg_score, roc_auc_score
 
 from evaluation.metrics import corpus_recall, ndcg_at_k, recall_at_k, request_metrics
@@ -99,3 +101,29 @@ def test_corpus_recall_counts_only_positives_ranks():
     assert r.loc[1, "recall@100"] == pytest.approx(2 / 3)
     assert r.loc[2, "recall@50"] == 0.0 and r.loc[2, "recall@100"] == 1.0
     assert r.loc[1, "mrr"] == pytest.approx(1 / 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 0.3, 0.9])),
+        min_size=2,
+        max_size=25,
+    ),
+    st.integers(1, 12),
+)
+def test_property_ndcg_auc_recall_match_definitions(pairs, k):
+    labels = np.array([p[0] for p in pairs])
+    scores = np.array([p[1] for p in pairs])
+    m = request_metrics(_frame([(labels, scores)]), ndcg_k=(k,), recall_k=(k,)).iloc[0]
+    if labels.sum() == 0:
+        assert np.isnan(m[f"ndcg@{k}"]) and np.isnan(m[f"recall@{k}"])
+        return
+    assert m[f"ndcg@{k}"] == pytest.approx(ndcg_score([labels], [scores], k=k))
+    assert 0.0 <= m[f"recall@{k}"] <= 1.0 + 1e-12
+    if labels.sum() < len(labels):
+        assert m["auc"] == pytest.approx(roc_auc_score(labels, scores))
+    # recall@k is the expected share of positives in the top k under random tie order
+    rng = np.random.default_rng(0)
+    draws = [labels[np.lexsort((rng.random(len(scores)), -scores))][:k].sum() for _ in range(400)]
+    assert m[f"recall@{k}"] == pytest.approx(np.mean(draws) / labels.sum(), abs=0.08)
