@@ -7,7 +7,8 @@ the embeddings (stamped with the event's timestamp), then acknowledges the batch
 
 Which nodes are re-embedded (`refresh`):
 - "touched" (default, the paper's nearline): the member and the job of each event that changed
-  the graph. A job whose 2-hop neighbourhood changed without an event touching it (e.g. another
+  the graph (a repeated engagement of a pair already linked, a view or a dismissal changes no
+  neighbour list, so nothing is re-embedded). A job whose 2-hop neighbourhood changed without an event touching it (e.g. another
   member engaged with a job its applicant also applied to) keeps its last embedding until it is
   touched or the next daily snapshot: bounded 2-hop staleness.
 - "ego": additionally every member and job whose 2-hop ego graph changed (found through the
@@ -102,6 +103,7 @@ class NearlineWorker:
         self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
         self.stats = WorkerStats()
         self._marker = state.last_applied()
+        self._applied_before: tuple[int, int] | None = self._marker
 
     def _delta(self, event: Event) -> GraphDelta:
         return event_delta(
@@ -143,6 +145,7 @@ class NearlineWorker:
             else:
                 fresh.append(item)
         changed: set[Node] = set()
+        self._applied_before = self._marker
         if fresh:
             position = max(d.position for d, _, _ in fresh)
             result = self.state.apply([delta for _, _, delta in fresh], position)
@@ -178,14 +181,16 @@ class NearlineWorker:
             if node not in targets or targets[node] < at:
                 targets[node] = at
 
-        for _, event, delta in good:
+        for d, event, delta in good:
             if not (delta.edges or delta.nodes):
                 continue  # a view or dismiss: the graph is unchanged
             member, job = event_nodes(event)
-            at = pd.Timestamp(event.at)
-            for node in (("member", member), ("job", job)):
-                if node[1] is not None:
-                    add(node, at)
+            nodes = [n for n in (("member", member), ("job", job)) if n[1] is not None]
+            redelivered = self._applied_before is not None and d.position <= self._applied_before
+            if not redelivered and not any(n in changed for n in nodes):
+                continue  # e.g. a repeated click on a pair already linked: nothing changed
+            for node in nodes:
+                add(node, pd.Timestamp(event.at))
         if self.refresh == "ego" and good:
             latest = max(pd.Timestamp(e.at) for _, e, _ in good)
             affected = {n for n in changed if n[0] in ("member", "job")}
