@@ -5,6 +5,7 @@ Each check reads files (never a stage's memory) and says what it looked at:
 - embedding_snapshots: every snapshot's graph holds only edges older than the snapshot, and the
   run was not made with the deliberately leaky full-graph option (embeddings_manifest.json);
 - embedding_rows: every embedding row's event_timestamp is one of those audited snapshots;
+- embeddings_follow_snapshots: job embeddings change between snapshots (a full-graph run's do not);
 - features_point_in_time: every joined feature row is not newer than its example;
 - windows_disjoint: train, validation and test examples lie in their own, non-overlapping windows;
 - test_requests_unseen: no test request appears in training or validation.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -99,6 +101,30 @@ def check_embedding_rows(manifest_path: Path, embedding_files: list[Path]) -> Au
             )
     detail = "; ".join(problems) or f"{n_rows} rows, all stamped with audited snapshot times"
     return AuditCheck(name, not problems, detail)
+
+
+def check_embeddings_move(job_embeddings: Path) -> AuditCheck:
+    """Independent of the manifest's word: honest snapshots see new edges, so some job
+    embeddings change from one snapshot to the next. Embeddings identical at every snapshot mean
+    one graph served them all (the signature of embedding on the full graph)."""
+    name = "embeddings_follow_snapshots"
+    path = Path(job_embeddings)
+    if not path.is_file():
+        return AuditCheck(name, False, f"{path} not found: cannot verify")
+    t = pq.read_table(path, columns=["job_id", "embedding", "event_timestamp"]).to_pandas()
+    t = t.sort_values(["job_id", "event_timestamp"], kind="stable")
+    if t["event_timestamp"].nunique() < 2:
+        return AuditCheck(name, True, "a single snapshot: nothing to compare")
+    vecs = np.stack(t["embedding"].to_numpy())
+    same_job = t["job_id"].to_numpy()[1:] == t["job_id"].to_numpy()[:-1]
+    moved = np.any(vecs[1:] != vecs[:-1], axis=1)[same_job]
+    if len(moved) == 0:
+        return AuditCheck(name, True, "no job appears in two snapshots: nothing to compare")
+    share = float(moved.mean())
+    detail = f"{path.name}: {share:.1%} of {len(moved):,} consecutive snapshot pairs changed"
+    if share == 0:
+        detail += " (every job's embedding is identical at every snapshot: one graph for all)"
+    return AuditCheck(name, share > 0, detail)
 
 
 def _read_examples(path: Path) -> pd.DataFrame:
@@ -203,6 +229,7 @@ def audit_run(
         check_gnn_training(run_dir / "gnn", windows.t_gnn_end),
         check_embedding_snapshots(manifest),
         check_embedding_rows(manifest, emb),
+        check_embeddings_move(emb[1]),
         *check_examples(examples, windows),
     ]
     return LeakageAudit(checks)

@@ -120,11 +120,12 @@ def _write_gnn(config: ExperimentConfig, leaky: bool) -> None:
         rows = [
             {
                 f"{entity}_id": i,
-                "embedding": [0.1, 0.2],
+                # honest snapshots move as edges arrive; a full-graph run repeats one vector
+                "embedding": [0.1, 0.2] if leaky else [0.1 * d, 0.2 + i],
                 "event_timestamp": t,
                 "model_version": "abc123",
             }
-            for t in times
+            for d, t in enumerate(times)
             for i in range(n)
         ]
         write_parquet(

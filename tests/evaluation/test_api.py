@@ -42,7 +42,7 @@ def test_compare_clean_and_leaky_runs_shows_the_inflation(tmp_path, tiny_tables)
     report = compare_runs(clean, leaky, out_dir=tmp_path / "cmp", progress=False)
     assert not report.leakage_audit.passed
     failed = {c.name for c in report.leakage_audit.checks if not c.passed}
-    assert failed == {"leaky/run/embedding_snapshots"}
+    assert failed == {"leaky/run/embedding_snapshots", "leaky/run/embeddings_follow_snapshots"}
     section = report.sections["leaky_vs_clean"]
     assert "leaky/run failed the leakage audit" in section.title
     for task, result in section.tasks.items():

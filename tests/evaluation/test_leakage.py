@@ -35,6 +35,7 @@ def test_clean_run_passes_every_check(tiny_config, clean_run):
         "gnn_training_window",
         "embedding_snapshots",
         "embedding_rows",
+        "embeddings_follow_snapshots",
         "features_point_in_time",
         "windows_disjoint",
         "test_requests_unseen",
@@ -49,6 +50,8 @@ def test_leaky_full_graph_run_fails(tiny_config, tiny_tables):
     check = _check(audit, "embedding_snapshots")
     assert not check.passed
     assert "LEAKY" in check.detail and "at or after their time" in check.detail
+    # caught from the embeddings themselves too, not only from the manifest's own word
+    assert not _check(audit, "embeddings_follow_snapshots").passed
 
 
 def test_snapshot_with_a_future_edge_fails_without_the_flag(tmp_path):
