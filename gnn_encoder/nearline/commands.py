@@ -121,7 +121,19 @@ def nearline_command(
         atomic_write_text(stats, json.dumps(summary, indent=2))
 
 
+def nearline_ablation_command(
+    config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
+) -> None:
+    """Replay post-GNN events through the worker into a daily+nearline repo copy and train the
+    gnn_nearline arm of jymbii and search (run after `linksage materialize`)."""
+    from gnn_encoder.nearline.ablation import nearline_ablation_from_config
+
+    runs = nearline_ablation_from_config(load_config(config))
+    console.print(f"trained {len(runs)} gnn_nearline ranker runs" if runs else "nothing to do")
+
+
 def register(app: typer.Typer) -> None:
-    """Add replay and nearline to the CLI."""
+    """Add replay, nearline and nearline-ablation to the CLI."""
     app.command("replay")(replay_command)
     app.command("nearline")(nearline_command)
+    app.command("nearline-ablation")(nearline_ablation_command)
