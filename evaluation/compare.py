@@ -184,7 +184,7 @@ def compare_task(
         distributions=_distributions(task, primary, rows, values),
     )
     for seg in segments:
-        sub_rows = {a: {s: f[seg.mask(f)] for s, f in fr.items()} for a, fr in rows.items()}
+        sub_rows = {a: {s: seg.select(f, task) for s, f in fr.items()} for a, fr in rows.items()}
         n = len(shared & _request_ids(sub_rows))
         if n == 0:
             result.segments[seg.name] = SegmentResult(seg.name, seg.description, 0, {})

@@ -21,7 +21,16 @@ from evaluation.result import Comparison, Report
 from evaluation.significance import MetricComparison
 from linksage.io import atomic_write_text
 
-HEADER = ["metric", "control", "treatment", "relative lift", "95% CI", "p-value", "significant"]
+HEADER = [
+    "metric",
+    "control",
+    "treatment",
+    "relative lift",
+    "95% CI",
+    "p-value",
+    "significant",
+    "n",
+]
 
 METHODS = (
     "Per request, each metric is averaged over the seeds of an arm; the arms are then compared "
@@ -29,9 +38,12 @@ METHODS = (
     "for ratios of sums (dismiss-to-apply) and pooled AUC (TAJ, one application per request, "
     "so per-request AUC does not exist) a paired bootstrap over requests. 95% CI: percentile "
     "bootstrap of the relative lift, resampling requests. 'seed sd' is the spread of the metric "
-    "across seeds of one arm (blank with one seed). Ties in scores are averaged (as in "
+    "across seeds of one arm (blank with one seed). 'n': the requests a metric is defined on "
+    "(ranking metrics need a positive, AUC a positive and a negative); 'requests' in segment "
+    "tables counts every request of the segment. Ties in scores are averaged (as in "
     "scikit-learn's ndcg_score). Segments: member segments keep whole requests; new_jobs keeps "
-    "only the candidates posted at or after t_gnn_end. Primary metrics: JYMBII and Search "
+    "requests holding a job posted at or after t_gnn_end and counts only those jobs as "
+    "positives, all candidates still competing (TAJ: applications to those jobs). Primary metrics: JYMBII and Search "
     "NDCG@10, TAJ pooled AUC, EBR Recall@50 over the whole live corpus."
 )
 
@@ -61,6 +73,7 @@ def _row(name: str, m: MetricComparison, alpha: float, seed_sd: bool = False) ->
         ci,
         _p(m.p_value),
         sig,
+        f"{m.n_requests:,}",
     ]
 
 

@@ -5,9 +5,10 @@
 - premium: premium members;
 - new_jobs: jobs posted at or after `t_gnn_end` (never in the GNN's training graph).
 
-Member segments select whole requests. The new_jobs segment selects rows: each request's candidate
-list restricted to new jobs, so its metrics say how well new jobs are ranked among themselves (and,
-for EBR, how many new-job positives reach the top k of the whole corpus).
+Member segments select whole requests. The new_jobs segment keeps each request that holds a new
+job, with only new jobs counted as positives while every candidate still competes: its metrics say
+how well the new jobs a member wanted are ranked (for EBR: how many of them reach the top k of the
+whole corpus). For TAJ it keeps the applications to new jobs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ class Segment:
     def mask(self, rows: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows in this segment."""
         return rows[self.by].isin(self.ids).to_numpy()
+
+    def select(self, rows: pd.DataFrame, task: str) -> pd.DataFrame:
+        """The rows a task is evaluated on within this segment.
+
+        Member segments keep the segment's whole requests. Job segments keep, for ranking and
+        retrieval tasks, every request that holds a segment job, with only the segment's jobs
+        counted as positives (the full candidate list still competes with them); for TAJ (one
+        application per row) they keep the segment's rows."""
+        mask = self.mask(rows)
+        if self.by == "member_id" or task == "taj":
+            return rows[mask]
+        keep = rows["request_id"].isin(rows.loc[mask, "request_id"]).to_numpy()
+        out = rows[keep].copy()
+        out["label"] = (out["label"].to_numpy() * mask[keep]).astype(out["label"].dtype)
+        return out
 
 
 def cold_start_members(
@@ -78,7 +94,7 @@ def build_segments(
     segs.append(
         Segment(
             "new_jobs",
-            "jobs posted at or after t_gnn_end (candidates restricted to them)",
+            "jobs posted at or after t_gnn_end (only they count as positives)",
             "job_id",
             new,
         )

@@ -82,7 +82,7 @@ def test_markdown_leads_with_the_paper_style_table(report):
     first_table = md[md.index("|") :].splitlines()[0]
     assert (
         first_table
-        == "| task | metric | control | treatment | relative lift | 95% CI | p-value | significant |"
+        == "| task | metric | control | treatment | relative lift | 95% CI | p-value | significant | n |"
     )
     assert md.index("| task | metric") < md.index("## Leakage audit: PASSED")
     assert "| jymbii | ndcg@10 |" in md and "| ebr | recall@50 |" in md

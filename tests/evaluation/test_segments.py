@@ -55,3 +55,19 @@ def test_request_counts_and_row_masks():
     assert counts["cold_start"] == 2 and counts["premium"] == 1 and counts["new_jobs"] == 1
     new_jobs = next(s for s in segs if s.name == "new_jobs")
     assert new_jobs.mask(rows).tolist() == [False, True, False, False]
+
+
+def test_job_segment_keeps_whole_lists_but_counts_only_new_jobs_as_positives():
+    new_jobs = next(s for s in build_segments(_tables(), t_gnn_end=T0) if s.name == "new_jobs")
+    rows = pd.DataFrame(
+        {
+            "request_id": [5, 5, 6],
+            "member_id": [1, 1, 2],
+            "job_id": [10, 11, 10],
+            "label": [1, 1, 1],
+        }
+    )
+    ranked = new_jobs.select(rows, "jymbii")
+    assert ranked["request_id"].tolist() == [5, 5]  # request 6 holds no new job
+    assert ranked["label"].tolist() == [0, 1]  # the old job still competes, as a non-positive
+    assert new_jobs.select(rows, "taj")["job_id"].tolist() == [11]  # TAJ: applications to new jobs
