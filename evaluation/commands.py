@@ -19,7 +19,7 @@ class LeakageAuditFailed(LinksageError):
 
 
 def _finish(report, out_dir: Path, fail_on_leak: bool) -> None:
-    console.print(report.to_table())
+    console.print(report.to_table(primary_only=True))
     console.print(f"report: {out_dir / 'report.md'} (.html, .json beside it)")
     audit = report.leakage_audit
     if audit is not None and not audit.passed:

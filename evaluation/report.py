@@ -241,8 +241,8 @@ def render_html(report: Report) -> str:
     )
 
 
-def rich_table(report: Report) -> Table:
-    """The headline table for the terminal."""
+def rich_table(report: Report, primary_only: bool = False) -> Table:
+    """Every task's metrics (or only each primary metric) for the terminal."""
     table = Table(
         title=f"{report.comparison.title}: {report.comparison.treatment} vs {report.comparison.control}"
     )
@@ -250,6 +250,8 @@ def rich_table(report: Report) -> Table:
         table.add_column(h)
     for t in report.tasks.values():
         for k, m in t.metrics.items():
+            if primary_only and k != t.primary_metric:
+                continue
             table.add_row(t.task if k == t.primary_metric else "", *_row(k, m, report.alpha))
     return table
 

@@ -149,11 +149,11 @@ class Report:
             "notes": list(self.notes),
         }
 
-    def to_table(self):
-        """A rich Table of every task's metrics (for the terminal)."""
+    def to_table(self, primary_only: bool = False):
+        """A rich Table of every task's metrics, or only the primary ones (for the terminal)."""
         from evaluation.report import rich_table
 
-        return rich_table(self)
+        return rich_table(self, primary_only=primary_only)
 
     def to_markdown(self) -> str:
         from evaluation.report import render_markdown

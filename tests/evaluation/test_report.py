@@ -125,3 +125,16 @@ def test_nearline_ablation_section_when_its_arm_exists(tiny_config, tiny_tables,
     assert "new_jobs" in section.tasks["jymbii"].segments
     assert "Nearline ablation" in report.to_markdown()
     validate_report_json(report.to_dict())
+
+
+def test_terminal_table_all_metrics_or_primary_only(report):
+    from rich.console import Console
+
+    def text(table):
+        console = Console(record=True, width=250)
+        console.print(table)
+        return console.export_text()
+
+    full, short = text(report.to_table()), text(report.to_table(primary_only=True))
+    assert "ndcg@5" in full and "recall@100" in full
+    assert "ndcg@5" not in short and "ndcg@10" in short and "pooled_auc" in short
