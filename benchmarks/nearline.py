@@ -97,6 +97,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each rate step")
     parser.add_argument("--rates", type=float, nargs="+", default=[200, 400, 800, 1600, 3200])
     parser.add_argument("--refresh", default="touched", choices=["touched", "ego"])
+    parser.add_argument(
+        "--sink",
+        default="push",
+        choices=["push", "write_to_online_store"],
+        help="Feast API used to write the online store",
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -126,19 +132,22 @@ def main() -> None:
         print(
             f"setup {time.perf_counter() - t0:.0f}s: {args.members} members, "
             f"{len(tables.jobs)} jobs, {len(lines)} test-window events, cap {args.cap}, "
-            f"refresh={args.refresh}"
+            f"refresh={args.refresh}, sink={args.sink}"
         )
 
         client = redis.Redis(host=host, port=port, decode_responses=True)
         ctx = mp.get_context("spawn")
         stats_path = root / "stats.json"
-        proc = ctx.Process(target=_worker_entry, args=(paths, port, args.refresh, str(stats_path)))
+        proc = ctx.Process(
+            target=_worker_entry, args=(paths, port, args.refresh, args.sink, str(stats_path))
+        )
         proc.start()
         cursor = 0
 
         def publish_step(rate: float, n: int) -> tuple[int, int]:
             nonlocal cursor
-            chunk = [lines[(cursor + i) % len(lines)] for i in range(n)]
+            n = min(n, len(lines) - cursor)  # never replay an event twice (it would change nothing)
+            chunk = lines[cursor : cursor + n]
             first = cursor
             publish_at_rate_lines(chunk, lambda s: publish_redis(client, "events", s), rate)
             cursor += n
@@ -148,11 +157,13 @@ def main() -> None:
                 time.sleep(0.05)
             return first, cursor
 
-        publish_step(50, 100)  # warm up: bootstrap, sessions, caches
+        publish_step(20, 40)  # warm up: bootstrap, sessions, caches
         steps = []
         for rate in args.rates:
-            n = int(rate * args.seconds)
-            steps.append((rate, *publish_step(rate, n)))
+            if cursor >= len(lines):
+                print(f"  (no events left for {rate:.0f} events/s; use more --members)")
+                break
+            steps.append((rate, *publish_step(rate, int(rate * args.seconds))))
         client.set("bench:stop", 1)
         publish_redis(client, "events", lines[0])
         proc.join(timeout=120)
@@ -182,7 +193,10 @@ def main() -> None:
             features=["job_gnn:embedding"], entity_rows=[{"job_id": j} for j in job_ids]
         ).to_dict()
         readable = sum(v is not None for v in got["embedding"])
-        print(f"online store check: {readable}/{len(job_ids)} touched jobs readable")
+        print(
+            f"online store check: {readable}/{len(job_ids)} jobs named by events readable "
+            "(the others' events changed no neighbour list)"
+        )
 
         per_embedding_ms = stats["busy_s"] / max(stats["embeddings"], 1) * 1000
         daily_s, n_nodes = _daily_recompute(
@@ -219,7 +233,7 @@ def publish_at_rate_lines(lines, publish, rate) -> None:
         publish(line)
 
 
-def _worker_entry(paths, port, refresh, out) -> None:
+def _worker_entry(paths, port, refresh, sink, out) -> None:
     import pandas as pd
     import redis
     import torch
@@ -254,6 +268,7 @@ def _worker_entry(paths, port, refresh, out) -> None:
             redis_connection_string=f"127.0.0.1:{port}",
             refresh=refresh,
             max_batch=64,
+            sink_method=sink,
             on_batch=on_batch,
         )
     s = last["stats"]

@@ -84,6 +84,7 @@ def run_nearline(
     stop_when_idle: bool = False,
     max_events: int | None = None,
     consumer: str = "worker-1",
+    sink_method: str = "push",
     on_batch=None,
 ) -> WorkerStats:
     """Run a nearline worker over `source_uri` until idle (or forever): bootstrap the state from
@@ -119,7 +120,7 @@ def run_nearline(
     repo_dir = ensure_repo(repo_dir)
     if not (repo_dir / "data" / "registry.db").exists():
         apply_repo(repo_dir, **store_kwargs)
-    sink = FeastSink(open_store(repo_dir, **store_kwargs), ckpt.model_version)
+    sink = FeastSink(open_store(repo_dir, **store_kwargs), ckpt.model_version, sink_method)
     worker = NearlineWorker(
         source=source,
         state=state,
