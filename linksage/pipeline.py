@@ -59,8 +59,18 @@ def _materialize(cfg: ExperimentConfig) -> None:
 
 def _evaluate(cfg: ExperimentConfig) -> None:
     from evaluation.api import evaluate
+    from evaluation.commands import LeakageAuditFailed
 
-    evaluate(cfg)
+    report = evaluate(cfg)
+    audit = report.leakage_audit
+    if audit is not None and not audit.passed:
+        failed = ", ".join(c.name for c in audit.checks if not c.passed)
+        # A deliberately leaky run is expected to fail; any other run must not pass silently.
+        if not cfg.evaluation.LEAKY_embed_on_full_graph:
+            raise LeakageAuditFailed(
+                f"LEAKAGE AUDIT FAILED ({failed}); the reports were written to "
+                f"{cfg.output_dir / 'evaluation'} but their numbers are not trustworthy"
+            )
 
 
 STAGES: tuple[Stage, ...] = (
