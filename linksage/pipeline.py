@@ -57,6 +57,14 @@ def _materialize(cfg: ExperimentConfig) -> None:
     materialize_from_config(cfg)
 
 
+def _nearline_ablation(cfg: ExperimentConfig) -> None:
+    if not cfg.evaluation.nearline_ablation:
+        return
+    from gnn_encoder.nearline.ablation import nearline_ablation_from_config
+
+    nearline_ablation_from_config(cfg)
+
+
 def _evaluate(cfg: ExperimentConfig) -> None:
     from evaluation.api import evaluate
     from evaluation.commands import LeakageAuditFailed
@@ -79,6 +87,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("embed", _embed),
     Stage("features", _features),
     Stage("materialize", _materialize),
+    Stage("nearline ablation", _nearline_ablation),
     Stage("rankers + evaluate", _evaluate),
 )
 
