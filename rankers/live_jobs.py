@@ -25,7 +25,8 @@ class LiveJobs:
 
 
 def _ns(col: pd.Series) -> np.ndarray:
-    return pd.to_datetime(col, utc=True).astype("int64").to_numpy()
+    """Nanoseconds since the epoch, whatever the column's resolution (parquet gives us)."""
+    return pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]").astype("int64").to_numpy()
 
 
 def sample_negatives(

@@ -124,7 +124,10 @@ def _best_epoch(history: dict) -> int | None:
 
 
 def _save_scorer(scorer: tf.keras.Model, path: Path) -> None:
-    """SavedModel with a `serving_default` signature: named raw features -> {"score": p}."""
+    """SavedModel with a `serving_default` signature: named raw features -> {"score": p}.
+
+    Saved by Keras (loadable with tf.keras.models.load_model too) without per-layer traces: the
+    traces would triple the save time and serving only needs the signature."""
     spec = {
         name: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=name)
         for name, t in zip(scorer.input_names, scorer.inputs, strict=True)
@@ -134,4 +137,10 @@ def _save_scorer(scorer: tf.keras.Model, path: Path) -> None:
     def serve(features):
         return {"score": scorer(features, training=False)}
 
-    tf.saved_model.save(scorer, str(path), signatures={"serving_default": serve})
+    tf.keras.models.save_model(
+        scorer,
+        str(path),
+        save_format="tf",
+        save_traces=False,
+        signatures={"serving_default": serve},
+    )

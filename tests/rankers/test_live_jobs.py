@@ -25,6 +25,14 @@ def test_live_means_posted_at_or_before_and_expiring_after():
     assert live.at(pd.Timestamp(T0 + D)).tolist() == [2, 3]  # job 1 expired, job 3 just posted
 
 
+def test_microsecond_columns_from_parquet_give_the_same_answer():
+    us = JOBS.assign(
+        posted_at=JOBS["posted_at"].astype("datetime64[us, UTC]"),
+        expires_at=JOBS["expires_at"].astype("datetime64[us, UTC]"),
+    )
+    assert LiveJobs(us).at(pd.Timestamp(T0 + D)).tolist() == [2, 3]
+
+
 def test_negatives_are_live_exclude_the_requests_jobs_and_repeat_with_the_seed():
     requests = pd.DataFrame(
         {
