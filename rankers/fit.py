@@ -43,17 +43,23 @@ class ProgressBar(tf.keras.callbacks.Callback):
         super().__init__()
         self.bar = tqdm(total=steps_per_epoch * epochs, desc=desc, unit="step", disable=not enabled)
         self.epoch = 0
+        self.epoch_losses: list[float] = []  # mean training loss of each epoch
+        self._batch_losses: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
+        self._batch_losses = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(1)
+        if logs and "loss" in logs:
+            self._batch_losses.append(float(logs["loss"]))
         if batch % 20 == 0 and logs:
             self.bar.set_postfix(epoch=self.epoch, loss=f"{logs.get('loss', 0):.4f}")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        self.epoch_losses.append(float(np.mean(self._batch_losses)) if self._batch_losses else 0.0)
         self.bar.set_postfix(
             epoch=self.epoch,
             loss=f"{logs.get('loss', 0):.4f}",
@@ -77,9 +83,11 @@ def fit(
     progress: bool = True,
 ) -> dict[str, list[float]]:
     """Compile with Adam and fit; early stopping on val_loss restores the best weights.
-    Returns the Keras history."""
+    Returns the Keras history, with "loss" the mean training loss over each epoch's batches
+    (validation runs as one batch per 4096 examples, so val_loss is the whole-split loss)."""
     model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate))
-    callbacks = [ProgressBar(steps_per_epoch, epochs, desc, enabled=progress)]
+    bar = ProgressBar(steps_per_epoch, epochs, desc, enabled=progress)
+    callbacks = [bar]
     if validation is not None:
         callbacks.append(
             tf.keras.callbacks.EarlyStopping(
@@ -89,4 +97,8 @@ def fit(
     history = model.fit(
         train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0
     )
-    return {k: [float(x) for x in v] for k, v in history.history.items()}
+    out = {k: [float(x) for x in v] for k, v in history.history.items()}
+    # TFRS reports the last batch's loss as an epoch's "loss"; keep it, but plot the epoch mean.
+    out["loss_last_batch"] = out.pop("loss", [])
+    out["loss"] = bar.epoch_losses
+    return out

@@ -112,3 +112,32 @@ def test_training_is_deterministic_for_a_seed():
     a, b, c = _fit_weights(1), _fit_weights(1), _fit_weights(2)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_history_loss_is_the_mean_over_the_epochs_batches():
+    """TFRS reports the last batch's loss; `fit` records the epoch mean (here, with a learning
+    rate too small to move the weights, it equals the loss of the whole training set)."""
+    from rankers.fit import fit
+
+    frame = pd.DataFrame({"v__x": np.linspace(0, 1, 32)})
+    labels = (np.arange(32) % 3 == 0).astype(np.float32)[:, None]
+    plan = FeaturePlan.fit(frame, NUMERIC)
+    make_deterministic(0)
+    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
+    arrays = plan.arrays(frame)
+    history = fit(
+        model,
+        dataset(arrays, labels, batch_size=8),
+        None,
+        epochs=1,
+        learning_rate=1e-12,
+        patience=1,
+        steps_per_epoch=4,
+        desc="t",
+        progress=False,
+    )
+    p = model.scorer().predict(arrays, verbose=0).ravel()
+    y = labels.ravel()
+    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert history["loss"] == [pytest.approx(bce, rel=1e-4)]
+    assert len(history["loss_last_batch"]) == 1
