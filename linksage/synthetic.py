@@ -19,7 +19,7 @@ from linksage.tables import Tables
 
 
 def _ts(seconds: np.ndarray) -> pd.Series | pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)
+    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True).as_unit("us")
 
 
 def _epoch_seconds(when: datetime) -> int:

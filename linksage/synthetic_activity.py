@@ -255,7 +255,7 @@ def _recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> pd.DataFr
 
 
 def _timestamps(seconds: np.ndarray) -> pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)
+    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True).as_unit("us")
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:

@@ -7,7 +7,7 @@ counts and how each constant was set).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linksage.errors import ConfigError
 
@@ -57,13 +57,13 @@ class Preset:
     search_fraction: float = 0.4
     direct_per_member: float = 0.45  # "other"-channel job page visits (no request)
     impressions_per_request: tuple[int, int] = (10, 20)
-    candidates_in_area: int = 40
-    candidates_anywhere: int = 20
+    candidates_in_area: int = 15
+    candidates_anywhere: int = 25
     w_interest: float = 3.0  # utility weights (ground truth)
     w_location: float = 0.8
     w_seniority: float = 0.4
     w_popularity: float = 0.5
-    click_bias: float = -3.3
+    click_bias: float = -3.05
     rank_decay: float = 0.35  # per log(rank) position bias on clicks
     apply_bias: float = -3.4
     intent_apply_boost: tuple[float, float, float, float] = (-0.8, 0.0, 0.5, 1.0)
@@ -71,14 +71,26 @@ class Preset:
     view_rate: float = 0.06
     dismiss_rate: float = 0.05
     # --- recruiters ------------------------------------------------------------------------------
-    hearing_back_bias: float = -5.5
+    hearing_back_bias: float = -5.35
     hearing_back_premium: float = 1.0
     hearing_back_fit: float = 1.2
     message_after_hearing_back: float = 0.5
     reach_outs_per_member: float = 0.007
 
 
-PRESETS: dict[str, Preset] = {"paper": Preset()}
+PRESETS: dict[str, Preset] = {
+    # calibrated to the LinkSAGE paper (the default)
+    "paper": Preset(),
+    # NOT calibrated: the paper model with busier seekers and far more responsive recruiters, so
+    # that tiny test marketplaces (a few hundred members) have labels in every time window
+    "dense": replace(
+        Preset(),
+        requests_per_member=5.0,
+        direct_per_member=1.0,
+        hearing_back_bias=-2.0,
+        reach_outs_per_member=0.05,
+    ),
+}
 
 # The LinkSAGE paper's ratios (Tables 1 and 2) that the `paper` preset reproduces.
 PAPER_RATIOS: dict[str, float] = {
