@@ -48,7 +48,6 @@ class Preset:
     member_skill_extra: float = 1.2  # nonzero count = 1 + Poisson(this)
     job_skill_zero: float = 0.55
     job_skill_extra: float = 0.55
-    top_skills: int = 5  # the top-k rule of the graph builder (gnn.top_skills)
     history_fraction: float = 0.144  # of members with a company: structured work history
     past_positions_mean: float = 0.27  # Poisson mean of past positions per history member
     job_life_days: tuple[float, float] = (14.0, 28.0)  # uniform; mean three weeks
