@@ -65,3 +65,28 @@ def link_loss(
             target = torch.eye(len(mp), device=m.device)
             loss = loss + F.binary_cross_entropy_with_logits(logits, target)
     return loss
+
+
+@torch.no_grad()
+def score_matrix(
+    decoder: nn.Module, m: torch.Tensor, j: torch.Tensor, chunk: int = 64
+) -> torch.Tensor:
+    """Logits of every (member, job) pair: [len(m), len(j)], without materialising pair inputs.
+
+    For the MLP the first layer is split as W_m m + W_j j + W_mj (m * j), so each member costs
+    one [n_jobs, D] x [D, H] matmul."""
+    if isinstance(decoder, InBatchDecoder):
+        return m @ j.T
+    if isinstance(decoder, CosineDecoder):
+        return decoder.scale * (F.normalize(m, dim=-1) @ F.normalize(j, dim=-1).T) + decoder.bias
+    first, last = decoder.mlp[0], decoder.mlp[2]
+    d = m.shape[1]
+    w_m, w_j, w_mj = first.weight[:, :d], first.weight[:, d : 2 * d], first.weight[:, 2 * d :]
+    jm = j @ w_j.T + first.bias  # [N, H]
+    rows = []
+    for start in range(0, len(m), chunk):
+        mc = m[start : start + chunk]
+        a = mc[:, None, :] * w_mj[None]  # [c, H, D]
+        h = torch.matmul(j[None], a.transpose(1, 2)) + jm[None] + (mc @ w_m.T)[:, None, :]
+        rows.append((torch.relu(h) @ last.weight.T).squeeze(-1) + last.bias)
+    return torch.cat(rows) if rows else m.new_zeros((0, len(j)))

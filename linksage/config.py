@@ -116,6 +116,16 @@ class GnnSection(_Section):
     snapshot_every_days: float = Field(1.0, gt=0)
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    baselines: bool = Field(True, description="also train the no-message-passing baseline")
+    eval_max_applies: int = Field(
+        2000, ge=10, description="future applies sampled for the link-prediction metrics"
+    )
+    eval_step_days: float = Field(
+        7.0, gt=0, description="snapshot spacing used by the link-prediction metrics"
+    )
+    torch_threads: int = Field(
+        1, ge=0, description="torch intra-op threads per process (0 = torch's default)"
+    )
 
 
 class FeastSection(_Section):

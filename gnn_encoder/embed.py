@@ -1,0 +1,158 @@
+"""Frozen embeddings at snapshot times -> the Feast repo's parquet files, plus the ONNX encoders.
+
+For each snapshot time s the graph holds only rows with timestamp < s, every neighbour list is
+capped at the checkpoint's `neighbour_cap` most recent entries, and layer-wise inference embeds
+every member and job that exists at s: members created before s, jobs posted before s (expired
+jobs included, so a ranker can still join them; jobs posted at or after s get no row for s —
+they appear from the first snapshot after their posting, embedded from their attribute
+neighbours alone: inductive, no retraining).
+
+With ``leaky_full_graph`` (config ``evaluation.LEAKY_embed_on_full_graph``) every snapshot is
+embedded from the graph of ALL rows before t_test_end. This is deliberately leaky; the manifest
+records the real ``max_edge_time`` so that the leakage audit catches it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from tqdm import tqdm
+
+from gnn_encoder.checkpoint import load_checkpoint
+from gnn_encoder.features import feature_dims
+from gnn_encoder.graph import build_graph
+from gnn_encoder.inference import embed_graph
+from gnn_encoder.onnx_export import export_ego_onnx
+from linksage.io import atomic_write_text, write_parquet
+from linksage.tables import Tables
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def _table(
+    id_name: str, ids: list[np.ndarray], embs: list[np.ndarray], times: list, version: str, dim: int
+) -> pa.Table:
+    n = [len(i) for i in ids]
+    flat = np.concatenate(embs).astype(np.float32).reshape(-1) if ids else np.zeros(0, np.float32)
+    emb = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dim).cast(
+        pa.list_(pa.float32())
+    )
+    ts = (
+        np.concatenate(
+            [
+                np.full(k, pd.Timestamp(t).value // 1000, np.int64)
+                for k, t in zip(n, times, strict=True)
+            ]
+        )
+        if ids
+        else np.zeros(0, np.int64)
+    )
+    return pa.table(
+        {
+            id_name: pa.array(np.concatenate(ids) if ids else np.zeros(0, np.int64), pa.int64()),
+            "embedding": emb,
+            "event_timestamp": pa.array(ts, pa.int64()).cast(TIMESTAMP),
+            "model_version": pa.array([version] * sum(n), pa.string()),
+        }
+    )
+
+
+def embed_snapshots(
+    *,
+    tables: Tables,
+    checkpoint_path: Path | str,
+    snapshot_times: list[datetime],
+    repo_data_dir: Path | str,
+    gnn_dir: Path | str,
+    leaky_full_graph: bool = False,
+    full_graph_end: datetime | None = None,
+    device: str = "cpu",
+    export_onnx: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Embed every member and job at each snapshot; write the two parquet files, the manifest
+    and (by default) the ONNX ego encoders. Returns the manifest."""
+    ckpt = load_checkpoint(checkpoint_path)
+    gkw = {"id_maps": ckpt.id_maps, "top_skills": ckpt.top_skills, "skill_nodes": ckpt.skill_nodes}
+    dim = ckpt.encoder_kwargs["embedding_dim"]
+    if leaky_full_graph:
+        print(
+            "WARNING: evaluation.LEAKY_embed_on_full_graph is ON — every snapshot is embedded "
+            "from the graph INCLUDING the test window. These embeddings leak future edges; "
+            "results are not valid. The leakage audit must fail this run.",
+            file=sys.stderr,
+            flush=True,
+        )
+        if full_graph_end is None:
+            raise ValueError("leaky_full_graph needs full_graph_end (t_test_end)")
+        full = build_graph(tables, time=full_graph_end, **gkw)
+        full_emb = embed_graph(ckpt.encoder, full, cap=ckpt.neighbour_cap, device=device)
+    members, jobs, snaps = ([], [], []), ([], [], []), []
+    for s in tqdm(snapshot_times, desc="embed snapshots", disable=not progress):
+        s = pd.Timestamp(s)
+        if leaky_full_graph:
+            graph, emb = full, full_emb
+            m_keep = (
+                pd.to_datetime(
+                    tables.members.set_index("member_id").loc[graph.member_ids, "created_at"],
+                    utc=True,
+                ).to_numpy()
+                < s
+            )
+            j_keep = (
+                pd.to_datetime(
+                    tables.jobs.set_index("job_id").loc[graph.job_ids, "posted_at"], utc=True
+                ).to_numpy()
+                < s
+            )
+        else:
+            graph = build_graph(tables, time=s, **gkw)
+            emb = embed_graph(ckpt.encoder, graph, cap=ckpt.neighbour_cap, device=device)
+            m_keep = np.ones(len(graph.member_ids), bool)
+            j_keep = np.ones(len(graph.job_ids), bool)
+        for acc, ids, e, keep in (
+            (members, graph.member_ids, emb["member"], m_keep),
+            (jobs, graph.job_ids, emb["job"], j_keep),
+        ):
+            acc[0].append(ids[keep]), acc[1].append(e[keep]), acc[2].append(s)
+        met = graph.max_edge_time
+        snaps.append(
+            {
+                "time": s.isoformat(),
+                "max_edge_time": met.isoformat() if met is not None else None,
+                "n_members": int(m_keep.sum()),
+                "n_jobs": int(j_keep.sum()),
+            }
+        )
+    repo = Path(repo_data_dir)
+    write_parquet(
+        _table("member_id", *members, ckpt.model_version, dim), repo / "member_embeddings.parquet"
+    )
+    write_parquet(_table("job_id", *jobs, ckpt.model_version, dim), repo / "job_embeddings.parquet")
+    manifest = {
+        "model_version": ckpt.model_version,
+        "embedding_dim": dim,
+        "leaky_full_graph": bool(leaky_full_graph),
+        "neighbour_cap": ckpt.neighbour_cap,
+        "snapshots": snaps,
+    }
+    gnn_dir = Path(gnn_dir)
+    if export_onnx:
+        dims = feature_dims(ckpt.id_maps)
+        for target in ("member", "job"):
+            export_ego_onnx(
+                ckpt.encoder,
+                gnn_dir / f"encoder_{target}.onnx",
+                target_type=target,
+                cap=ckpt.neighbour_cap,
+                feature_dims=dims,
+                skill_nodes=ckpt.skill_nodes,
+            )
+    atomic_write_text(gnn_dir / "embeddings_manifest.json", json.dumps(manifest, indent=2))
+    return manifest

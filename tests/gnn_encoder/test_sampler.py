@@ -1,0 +1,92 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from handmade import hand_tables, ts
+
+from gnn_encoder.graph import MEMBER_JOB_RELATIONS, build_graph
+from gnn_encoder.id_maps import build_id_maps
+from gnn_encoder.sampler import NeighbourSampler, python_loop_sample, sample_rows
+
+# row 0: 0 neighbours, row 1: 2, row 2: 10 (ids 100..109)
+INDPTR = torch.tensor([0, 0, 2, 12])
+INDICES = torch.tensor([7, 8, *range(100, 110)])
+
+
+def test_sample_rows_takes_all_when_degree_at_most_fanout():
+    owner, nb = sample_rows(INDPTR, INDICES, torch.tensor([0, 1]), fanout=3)
+    assert owner.tolist() == [1, 1] and nb.tolist() == [7, 8]
+
+
+def test_sample_rows_respects_fanout_only_real_neighbours_without_replacement():
+    gen = torch.Generator().manual_seed(0)
+    rows = torch.tensor([2] * 200 + [1])
+    owner, nb = sample_rows(INDPTR, INDICES, rows, fanout=4, generator=gen)
+    for pos in range(201):
+        got = nb[owner == pos].tolist()
+        real = INDICES[INDPTR[rows[pos]] : INDPTR[rows[pos] + 1]].tolist()
+        assert len(got) == min(4, len(real))
+        assert len(set(got)) == len(got)  # without replacement
+        assert set(got) <= set(real)
+
+
+def test_sample_rows_is_uniform_and_seedable():
+    rows = torch.full((5000,), 2)
+    _, nb = sample_rows(INDPTR, INDICES, rows, 3, torch.Generator().manual_seed(1))
+    counts = np.bincount(nb.numpy() - 100, minlength=10)
+    expected = 5000 * 3 / 10  # each neighbour is in a 3-subset of 10 with p = 0.3
+    assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)
+    _, again = sample_rows(INDPTR, INDICES, rows, 3, torch.Generator().manual_seed(1))
+    assert torch.equal(nb, again)
+
+
+def test_python_loop_reference_agrees_on_structure():
+    owner, nb = python_loop_sample(
+        INDPTR.numpy(), INDICES.numpy(), np.array([0, 1, 2]), 4, np.random.default_rng(0)
+    )
+    assert np.bincount(owner, minlength=3).tolist() == [0, 2, 4]
+
+
+def _graph(tables, t):
+    return build_graph(tables, time=t, id_maps=build_id_maps(tables, before=t))
+
+
+def test_subgraph_edges_are_real_edges_and_fanouts_hold(tiny_tables):
+    g = _graph(tiny_tables, pd.Timestamp("2026-01-29", tz="UTC"))
+    s = NeighbourSampler(g, [3, 2], seed=0)
+    seeds = {"member": torch.arange(0, 40), "job": torch.arange(0, 10)}
+    sub = s.sample(seeds)
+    assert sub.num_seeds["member"] == 40 and sub.num_seeds["job"] == 10
+    assert torch.equal(sub.node_ids["member"][:40], seeds["member"])
+    for et, ei in sub.edge_index.items():
+        rel = g.relations[et]
+        real = set(zip(rel.indices.tolist(), rel.rows().tolist(), strict=True))
+        src = sub.node_ids[et[0]][ei[0]].tolist()
+        dst = sub.node_ids[et[2]][ei[1]].tolist()
+        assert set(zip(src, dst, strict=True)) <= real, et
+        if ei.shape[1]:
+            assert np.bincount(ei[1].numpy()).max() <= 3  # max over both hops' fanouts
+
+
+def test_supervised_pairs_never_reach_their_own_batch():
+    t = hand_tables()
+    g = _graph(t, ts(8))
+    s = NeighbourSampler(g, [10, 10], seed=0)
+    m, j = torch.tensor([0]), torch.tensor([0])  # member 10 applied to job 100 and got a message
+    sub = s.sample({"member": m, "job": j}, exclude_pairs=(m, j))
+    for et in MEMBER_JOB_RELATIONS:
+        ei = sub.edge_index[et]
+        src = sub.node_ids[et[0]][ei[0]]
+        dst = sub.node_ids[et[2]][ei[1]]
+        mem, job = (src, dst) if et[0] == "member" else (dst, src)
+        assert not ((mem == 0) & (job == 0)).any(), et
+    # without the exclusion the edge is there
+    full = s.sample({"member": m, "job": j})
+    ei = full.edge_index[("member", "engaged", "job")]
+    assert ((full.node_ids["member"][ei[0]] == 0) & (full.node_ids["job"][ei[1]] == 0)).any()
+
+
+@pytest.mark.parametrize("fanout", [0, 1])
+def test_tiny_fanouts(fanout):
+    owner, nb = sample_rows(INDPTR, INDICES, torch.tensor([2]), fanout)
+    assert len(nb) == fanout
