@@ -215,5 +215,6 @@ def plot_degree_distribution(
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
+        tmp.chmod(0o644)  # a picture for people: readable like the tables beside it
     plt.close(fig)
     return path
