@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from linksage.synthetic_entities import DAY, Population
+from linksage.synthetic_entities import Population
+from linksage.synthetic_live_jobs import LiveJobs
 from linksage.synthetic_preset import Preset
+from linksage.synthetic_recruiters import simulate_recruiters
 from linksage.synthetic_vocab import skill_text, title_text, to_strings, zipf_mandelbrot_ranks
 
 CHUNK = 100_000  # requests per chunk (fixed: part of the deterministic output)
 HOUR = 3_600
-STRIDE = 7_919  # a prime
 CHANNELS = np.array(["jymbii", "search", "other"], dtype=object)
 
 
@@ -29,38 +30,6 @@ class Activity:
     engagements: pd.DataFrame
     impressions: pd.DataFrame
     recruiter_actions: pd.DataFrame
-
-
-class LiveJobs:
-    """Sample live jobs at given times, anywhere or within a career area (vectorised)."""
-
-    def __init__(self, pop: Population):
-        self.posted, self.expires = pop.j_posted, pop.j_expires
-        self.max_life = int((self.expires - self.posted).max())
-        self.base = int(self.posted.min()) - self.max_life - 1
-        self.by_area = np.lexsort((self.posted, pop.j_area))
-        self.area_keys = pop.j_area[self.by_area].astype(np.int64) << 40
-        self.area_keys += self.posted[self.by_area] - self.base
-
-    def sample(self, rng, t: np.ndarray, k: int, area: np.ndarray | None = None):
-        """(len(t), k) job indices and a mask of those live at t."""
-        if area is None:
-            lo = np.searchsorted(self.posted, t - self.max_life, side="left")
-            hi = np.searchsorted(self.posted, t, side="right")
-        else:
-            a = area.astype(np.int64) << 40
-            lo = np.searchsorted(self.area_keys, a + (t - self.max_life - self.base), side="left")
-            hi = np.searchsorted(self.area_keys, a + (t - self.base), side="right")
-        span = (hi - lo)[:, None]
-        # k distinct positions of the window (while k <= span): a random start, then a prime
-        # stride modulo the window, i.e. sampling without replacement in whole-array form.
-        start = np.floor(rng.random((len(t), 1)) * span).astype(np.int64)
-        step = np.arange(k, dtype=np.int64)[None, :] * STRIDE
-        pos = lo[:, None] + (start + step) % np.maximum(span, 1)
-        pos = np.minimum(pos, len(self.posted) - 1)
-        idx = pos if area is None else self.by_area[pos]
-        live = (span > 0) & (self.posted[idx] <= t[:, None]) & (self.expires[idx] > t[:, None])
-        return idx, live
 
 
 def utility(pop: Population, p: Preset, member: np.ndarray, job: np.ndarray) -> np.ndarray:
@@ -76,7 +45,7 @@ def utility(pop: Population, p: Preset, member: np.ndarray, job: np.ndarray) -> 
     )
 
 
-def _sigmoid(x):
+def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -156,15 +125,15 @@ def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
     if rank is None:
         click = np.ones(n, dtype=bool)
     else:
-        click = rng.random(n) < _sigmoid(u + p.click_bias - p.rank_decay * np.log(rank))
+        click = rng.random(n) < sigmoid(u + p.click_bias - p.rank_decay * np.log(rank))
     boost = np.array(p.intent_apply_boost)[pop.m_intent[member]]
-    apply = click & (rng.random(n) < _sigmoid(u + p.apply_bias + boost))
+    apply = click & (rng.random(n) < sigmoid(u + p.apply_bias + boost))
     save = click & (rng.random(n) < p.save_given_click)
     if rank is None:
         view = dismiss = np.zeros(n, dtype=bool)
     else:
-        view = ~click & (rng.random(n) < p.view_rate * 2 * _sigmoid(u - 2.0))
-        dismiss = ~click & ~view & (rng.random(n) < p.dismiss_rate * 2 * _sigmoid(-u))
+        view = ~click & (rng.random(n) < p.view_rate * 2 * sigmoid(u - 2.0))
+        dismiss = ~click & ~view & (rng.random(n) < p.dismiss_rate * 2 * sigmoid(-u))
     limit = np.minimum(pop.j_expires[job], pop.end) - 1
     t_click = np.minimum(t + rng.integers(5, 300, n), limit)
     parts = [
@@ -219,39 +188,6 @@ def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
         np.full(len(member), "other", dtype=object),
         np.full(len(member), -1, dtype=np.int64),
     )
-
-
-def _recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> pd.DataFrame:
-    """Positive hearing back after some applications, messages after some of those, and
-    recruiter reach-outs (sourcing) to members who signal they are looking."""
-    member, job = applies["member"].to_numpy(), applies["job"].to_numpy()
-    fit = (pop.m_title_area[member] == pop.j_area[job]).astype(float)
-    fit += (np.abs(pop.m_seniority[member] - pop.j_seniority[job]) <= 1).astype(float) * 0.5
-    logit = (
-        p.hearing_back_bias
-        + p.hearing_back_fit * fit
-        + p.hearing_back_premium * (pop.m_premium[member])
-    )
-    yes = rng.random(len(member)) < _sigmoid(logit)
-    at = applies["at"].to_numpy() + HOUR + rng.exponential(3 * DAY, len(member)).astype(np.int64)
-    yes &= at < pop.end
-    hb = pd.DataFrame(
-        {"member": member[yes], "job": job[yes], "action": "positive_hearing_back", "at": at[yes]}
-    )
-    msg_at = hb["at"].to_numpy() + rng.integers(HOUR, 2 * DAY, len(hb))
-    msg = hb[(rng.random(len(hb)) < p.message_after_hearing_back) & (msg_at < pop.end)].copy()
-    msg["action"], msg["at"] = "message", msg_at[msg.index.to_numpy()]
-    # sourcing: recruiters search by title area and favour members open to work
-    weight = np.array([0.3, 1.0, 4.0, 6.0])[pop.m_intent] * np.where(pop.m_premium, 2.0, 1.0)
-    n_reach = rng.poisson(p.reach_outs_per_member * len(weight))
-    who = rng.choice(len(weight), size=n_reach, p=weight / weight.sum())
-    lo = np.maximum(pop.m_created[who], pop.start)
-    t = lo + np.floor(rng.random(n_reach) * (pop.end - HOUR - lo)).astype(np.int64)
-    idx, ok = live.sample(rng, t, 1, pop.m_title_area[who])
-    reach = pd.DataFrame(
-        {"member": who[ok[:, 0]], "job": idx[ok[:, 0], 0], "action": "reach_out", "at": t[ok[:, 0]]}
-    )
-    return pd.concat([hb, msg, reach], ignore_index=True)
 
 
 def _timestamps(seconds: np.ndarray) -> pd.DatetimeIndex:
@@ -319,7 +255,7 @@ def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> A
     eng = pd.concat(eng_parts, ignore_index=True)
     del eng_parts
     eng = eng.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
-    rec = _recruiters(rng, pop, p, live, eng[eng["action"] == "apply"])
+    rec = simulate_recruiters(rng, pop, p, live, eng[eng["action"] == "apply"])
     rec = rec.sort_values(["at", "member", "job"], kind="stable", ignore_index=True)
     recruiter_actions = pd.DataFrame(
         {
