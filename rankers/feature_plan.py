@@ -30,6 +30,10 @@ class FeaturePlan:
     numeric_mean: dict[str, float] = field(default_factory=dict)
     numeric_var: dict[str, float] = field(default_factory=dict)
     vector_dims: dict[str, int] = field(default_factory=dict)
+    vector_mean: dict[str, list[float]] = field(default_factory=dict)
+    vector_var: dict[str, list[float]] = field(default_factory=dict)
+    dot_mean: float = 0.0  # statistics of the member . job product of raw vectors (gnn arm)
+    dot_var: float = 1.0
 
     @classmethod
     def fit(
@@ -64,7 +68,30 @@ class FeaturePlan:
                 if not dims:
                     raise ValueError(f"column {spec.name}: no vector in the training frame")
                 plan.vector_dims[spec.name] = dims.pop()
+                mat = np.stack([np.asarray(v, dtype=np.float64) for v in col if _is_vector(v)])
+                plan.vector_mean[spec.name] = mat.mean(axis=0).tolist()
+                plan.vector_var[spec.name] = np.where(
+                    mat.var(axis=0) > 1e-12, mat.var(axis=0), 1.0
+                ).tolist()
+        plan._fit_dot(frame)
         return plan
+
+    def dot_pair(self) -> tuple[str, str] | None:
+        """(member vector, job vector) whose dot product is an input, if both are present."""
+        by_side = {s.side: s.name for s in self.specs if s.kind == "vector"}
+        pair = by_side.get("member"), by_side.get("job")
+        if None in pair or self.vector_dims[pair[0]] != self.vector_dims[pair[1]]:
+            return None
+        return pair
+
+    def _fit_dot(self, frame: pd.DataFrame) -> None:
+        pair = self.dot_pair()
+        if pair is None:
+            return
+        arrays = self.arrays(frame, list(pair))
+        dot = np.sum(arrays[pair[0]].astype(np.float64) * arrays[pair[1]], axis=1)
+        self.dot_mean = float(dot.mean())
+        self.dot_var = float(dot.var()) if dot.var() > 1e-12 else 1.0
 
     def names(self, side: str | None = None) -> list[str]:
         """Input names, optionally only those of one side (member, job, pair)."""
@@ -91,8 +118,8 @@ class FeaturePlan:
                 values = values.fillna(self.numeric_mean[spec.name])
                 out[spec.name] = values.to_numpy(dtype=np.float32)
             else:
-                dim = self.vector_dims[spec.name]
-                mat = np.zeros((len(col), dim), dtype=np.float32)
+                mean = np.asarray(self.vector_mean[spec.name], dtype=np.float32)
+                mat = np.tile(mean, (len(col), 1))  # a missing vector is the training mean
                 for i, value in enumerate(col):
                     if _is_vector(value):
                         mat[i] = np.asarray(value, dtype=np.float32)

@@ -2,9 +2,10 @@
 
 Every ranker and both EBR towers build their inputs here, so the control and gnn arms differ only
 by the specs the feature service gave: ids and categoricals go through StringLookup + Embedding,
-bags through a masked mean of embeddings, numerics through one Normalization, GNN vectors as they
-are, and when a member vector and a job vector of equal length are both present, their dot
-product is added (the gnn arm's interaction feature).
+bags through a masked mean of embeddings, numerics through one Normalization, GNN vectors through
+a per-dimension Normalization, and when a member vector and a job vector of equal length are both
+present, their (standardized) dot product is added (the gnn arm's interaction feature). All
+statistics come from the training split (`FeaturePlan.fit`).
 
 String inputs stay strings so the SavedModel and the ONNX model take raw feature values. Bags are
 masked by comparing lookup indices rather than strings: tf2onnx (opset <= 18) cannot convert a
@@ -74,8 +75,13 @@ def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
         elif spec.kind == "numeric":
             numerics.append(spec.name)
         else:
-            parts.append(x)
-            vectors[spec.side] = x
+            norm = tf.keras.layers.Normalization(
+                mean=plan.vector_mean[spec.name],
+                variance=plan.vector_var[spec.name],
+                name=f"{safe}_normalization",
+            )
+            parts.append(norm(x))
+            vectors[spec.name] = x
     if numerics:
         column = [
             tf.keras.layers.Reshape((1,), name=f"{n.replace('__', '_')}_col")(inputs[n])
@@ -88,9 +94,13 @@ def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
             name="numeric_normalization",
         )
         parts.append(norm(stacked))
-    member, job = vectors.get("member"), vectors.get("job")
-    if member is not None and job is not None and member.shape[-1] == job.shape[-1]:
-        parts.append(tf.keras.layers.Dot(axes=1, name="gnn_dot")([member, job]))
+    pair = plan.dot_pair()
+    if pair is not None and all(name in vectors for name in pair):
+        dot = tf.keras.layers.Dot(axes=1, name="gnn_dot")([vectors[pair[0]], vectors[pair[1]]])
+        norm = tf.keras.layers.Normalization(
+            mean=[plan.dot_mean], variance=[plan.dot_var], name="gnn_dot_normalization"
+        )
+        parts.append(norm(dot))
     if not parts:
         raise ValueError("no model inputs: the feature plan has no usable feature")
     return parts[0] if len(parts) == 1 else tf.keras.layers.Concatenate(name="encoded")(parts)

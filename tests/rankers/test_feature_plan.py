@@ -35,9 +35,11 @@ def test_fit_orders_vocabularies_by_frequency_then_value():
     assert plan.bag_lengths["v__top_skills"] == 2
     assert plan.numeric_mean["v__count"] == 2.0 and plan.numeric_var["v__count"] == 1.0
     assert plan.vector_dims["g__embedding"] == 2
+    assert plan.vector_mean["g__embedding"] == [0.5, 0.5]
+    assert plan.vector_var["g__embedding"] == [0.25, 0.25]
 
 
-def test_arrays_pad_bags_fill_numerics_with_the_mean_and_vectors_with_zeros():
+def test_arrays_pad_bags_and_fill_missing_numerics_and_vectors_with_the_mean():
     plan = FeaturePlan.fit(TRAIN, SPECS)
     frame = pd.DataFrame(
         {
@@ -52,7 +54,7 @@ def test_arrays_pad_bags_fill_numerics_with_the_mean_and_vectors_with_zeros():
     assert arr["member_id"].tolist() == ["9"] and arr["v__title"].tolist() == [""]
     assert arr["v__top_skills"].tolist() == [["z", "y"]]
     assert arr["v__count"].tolist() == [2.0]
-    assert arr["g__embedding"].tolist() == [[0.0, 0.0]]
+    assert arr["g__embedding"].tolist() == [[0.5, 0.5]]  # the training mean
 
 
 def test_json_round_trip_and_missing_column_error(tmp_path):

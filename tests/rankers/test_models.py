@@ -44,8 +44,9 @@ def test_encoding_appends_the_member_job_dot_product_and_normalizes_numerics():
     inputs = keras_inputs(plan)
     model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2))
     out = model.predict(plan.arrays(frame), verbose=0)
-    # [member vector, job vector, (n - 2) / 1, member . job]
-    np.testing.assert_allclose(out, [[1, 2, 3, 4, -1, 11], [0, 1, 5, 6, 1, 6]], rtol=1e-6)
+    # every column standardized with training statistics: member [0.5, 1.5] +- 0.5, job
+    # [4, 5] +- 1, n 2 +- 1, raw dot products 11 and 6 -> 8.5 +- 2.5
+    np.testing.assert_allclose(out, [[1, 1, -1, -1, -1, 1], [-1, -1, 1, 1, 1, -1]], rtol=1e-5)
     without_job = tf.keras.Model(
         {k: inputs[k] for k in ("m__emb", "j__n")},
         encode({k: inputs[k] for k in ("m__emb", "j__n")}, plan, embedding_dim=2),
