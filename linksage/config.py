@@ -28,7 +28,7 @@ def _utc(value: datetime) -> datetime:
 class SyntheticSource(_Section):
     """The built-in synthetic job marketplace (see docs/generative_model.md)."""
 
-    preset: Literal["paper"] = "paper"
+    preset: Literal["paper", "dense"] = "paper"
     members: int = Field(5_000, ge=50)
     seed: int = 7
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
@@ -125,6 +125,12 @@ class GnnSection(_Section):
     )
     torch_threads: int = Field(
         1, ge=0, description="torch intra-op threads per process (0 = torch's default)"
+    )
+    train_slice_days: float | None = Field(
+        7.0,
+        gt=0,
+        description="labels of each slice are scored on the graph at the slice start "
+        "(null = one graph at the validation start for all labels)",
     )
 
 

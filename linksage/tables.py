@@ -59,12 +59,18 @@ def to_arrow(spec: TableSpec, df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+_NULLABLE_INT = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
+
+
 def from_arrow(table: pa.Table) -> pd.DataFrame:
     """Arrow -> pandas keeping int64 ids, UTC timestamps and plain object strings."""
     df = table.to_pandas(types_mapper=None, timestamp_as_object=False)
     for field in table.schema:
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             df[field.name] = df[field.name].astype(object)
+        elif pa.types.is_integer(field.type) and table.column(field.name).null_count:
+            # nullable ids (engagements.request_id) stay integers instead of becoming float64
+            df[field.name] = table.column(field.name).to_pandas(types_mapper=_NULLABLE_INT.get)
     return df
 
 
