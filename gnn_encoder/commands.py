@@ -59,6 +59,7 @@ def train_gnn_from_config(
         baselines=g.baselines,
         eval_max_applies=g.eval_max_applies,
         eval_step_days=g.eval_step_days,
+        train_slice_days=g.train_slice_days,
         config_yaml=cfg.to_yaml(),
         progress=progress,
     )

@@ -3,7 +3,7 @@
 pyg-lib and torch-sparse cannot be installed here, so PyG's NeighborLoader does not work; this
 is the hand-written replacement. For each hop, each relation into a frontier node type draws up
 to `fanout` distinct in-neighbours per frontier node, uniformly without replacement (Floyd's
-algorithm, vectorised over all rows at once: `fanout` rounds of tensor ops, no per-node Python).
+algorithm, vectorised over all rows at once: `fanout` rounds of array ops, no per-node Python).
 Nodes with degree <= fanout keep all neighbours. The result is a :class:`SampledSubgraph`: global
 node ids per type (seeds first, in the given order) and a local `edge_index` per relation,
 exactly what PyG's ``HeteroConv`` consumes.
@@ -23,42 +23,34 @@ from gnn_encoder.graph import MEMBER_JOB_RELATIONS, EdgeType, SnapshotGraph
 
 
 def sample_rows(
-    indptr: torch.Tensor,
-    indices: torch.Tensor,
-    rows: torch.Tensor,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    rows: np.ndarray,
     fanout: int,
-    generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Sample up to `fanout` distinct neighbours of each row. Returns (row position in `rows`,
-    neighbour index) for every sampled edge."""
+    neighbour index) for every sampled edge, grouped by row.
+
+    Written with numpy: for these small per-relation arrays its ops cost ~10x less than torch's."""
     start = indptr[rows]
     deg = indptr[rows + 1] - start
-    take_all = deg <= fanout
-    # rows with few neighbours: take every entry (ragged arange via repeat_interleave)
-    all_pos = take_all.nonzero().flatten()
-    counts = deg[all_pos]
-    total = int(counts.sum())
-    owner_all = torch.repeat_interleave(all_pos, counts)
-    first = torch.cumsum(counts, 0) - counts
-    within = torch.arange(total) - torch.repeat_interleave(first, counts)
-    entry_all = torch.repeat_interleave(start[all_pos], counts) + within
-    # rows with many neighbours: Floyd's uniform k-subset, vectorised across rows
-    big = (~take_all).nonzero().flatten()
-    if len(big) and fanout > 0:
+    take = np.minimum(deg, fanout)
+    owner = np.repeat(np.arange(len(rows)), take)
+    first = np.cumsum(take) - take
+    within = np.arange(len(owner)) - np.repeat(first, take)  # 0..take-1 inside each row
+    big = np.flatnonzero(deg > fanout)
+    if len(big) and fanout > 0:  # Floyd's uniform k-subset, vectorised across the big rows
         d = deg[big]
-        chosen = torch.empty((len(big), fanout), dtype=torch.long)
+        chosen = np.empty((len(big), fanout), np.int64)
+        u = rng.random((fanout, len(big)))
         for i in range(fanout):
             j = d - fanout + i
-            t = (torch.rand(len(big), generator=generator, dtype=torch.float64) * (j + 1)).long()
-            t = torch.minimum(t, j)
-            dup = (chosen[:, :i] == t[:, None]).any(1)
-            chosen[:, i] = torch.where(dup, j, t)
-        owner_big = big.repeat_interleave(fanout)
-        entry_big = (start[big][:, None] + chosen).flatten()
-    else:
-        owner_big = entry_big = torch.zeros(0, dtype=torch.long)
-    owner = torch.cat([owner_all, owner_big])
-    return owner, indices[torch.cat([entry_all, entry_big])]
+            t = np.minimum((u[i] * (j + 1)).astype(np.int64), j)
+            dup = (chosen[:, :i] == t[:, None]).any(1) if i else np.zeros(len(big), bool)
+            chosen[:, i] = np.where(dup, j, t)
+        within[(first[big][:, None] + np.arange(fanout)[None]).ravel()] = chosen.ravel()
+    return owner, indices[np.repeat(start, take) + within]
 
 
 @dataclass
@@ -80,14 +72,8 @@ class NeighbourSampler:
     def __init__(self, graph: SnapshotGraph, fanouts, seed: int = 0):
         self.graph = graph
         self.fanouts = fanouts
-        self.generator = torch.Generator().manual_seed(seed)
-        self.csr = {
-            et: (torch.from_numpy(r.indptr), torch.from_numpy(r.indices))
-            for et, r in graph.relations.items()
-        }
-        self._local = {
-            t: torch.full((n,), -1, dtype=torch.long) for t, n in graph.num_nodes.items()
-        }
+        self.rng = np.random.default_rng(seed)
+        self._local = {t: np.full(n, -1, dtype=np.int64) for t, n in graph.num_nodes.items()}
 
     def _fanout(self, et: EdgeType, hop: int) -> int:
         f = self.fanouts[et] if isinstance(self.fanouts, dict) else self.fanouts
@@ -98,70 +84,65 @@ class NeighbourSampler:
         f = self.fanouts
         return len(next(iter(f.values()))) if isinstance(f, dict) else len(f)
 
-    def sample(
-        self,
-        seeds: dict[str, torch.Tensor],
-        exclude_pairs: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> SampledSubgraph:
-        """Sample around `seeds` (global ids per type, duplicates allowed; order kept for the
-        unique ids). `exclude_pairs` = (member ids, job ids) whose direct edges are dropped."""
-        nodes: dict[str, list[torch.Tensor]] = {t: [] for t in self.graph.num_nodes}
+    def sample(self, seeds: dict, exclude_pairs: tuple | None = None) -> SampledSubgraph:
+        """Sample around `seeds` (global ids per type; local index = first-seen order, so unique
+        seeds keep their positions). `exclude_pairs` = (member ids, job ids) whose direct edges
+        are dropped from every member<->job relation."""
+        nodes: dict[str, list[np.ndarray]] = {t: [] for t in self.graph.num_nodes}
         count = dict.fromkeys(self.graph.num_nodes, 0)
         local = self._local
 
-        def add(node_type: str, ids: torch.Tensor) -> torch.Tensor:
-            """Register ids of a type, return those not seen before (in first-seen order)."""
-            uniq, inv = torch.unique(ids, return_inverse=True)
-            first = torch.full((len(uniq),), len(ids), dtype=torch.long)
-            first.scatter_reduce_(0, inv, torch.arange(len(ids)), reduce="amin")
-            uniq = uniq[torch.argsort(first)]
+        def add(node_type: str, ids: np.ndarray) -> np.ndarray:
+            """Register ids of a type; return those not seen before, in first-seen order."""
+            uniq, first = np.unique(ids, return_index=True)
+            uniq = uniq[np.argsort(first, kind="stable")]
             new = uniq[local[node_type][uniq] < 0]
-            local[node_type][new] = torch.arange(count[node_type], count[node_type] + len(new))
+            local[node_type][new] = np.arange(count[node_type], count[node_type] + len(new))
             count[node_type] += len(new)
             nodes[node_type].append(new)
             return new
 
-        frontier = {t: add(t, s.long()) for t, s in seeds.items()}
+        frontier = {t: add(t, np.asarray(s, dtype=np.int64)) for t, s in seeds.items()}
         num_seeds = dict(count)
-        edges: dict[EdgeType, list[tuple[torch.Tensor, torch.Tensor]]] = {
-            et: [] for et in self.graph.relations
-        }
+        edges: dict[EdgeType, list] = {et: [] for et in self.graph.relations}
         n_jobs = self.graph.num_nodes["job"]
-        excl_keys = None
+        excl = None
         if exclude_pairs is not None:
-            excl_keys = exclude_pairs[0].long() * n_jobs + exclude_pairs[1].long()
+            excl = np.asarray(exclude_pairs[0], np.int64) * n_jobs + np.asarray(
+                exclude_pairs[1], np.int64
+            )
         for hop in range(self.num_hops):
-            found: dict[str, list[torch.Tensor]] = {}
-            for et, (indptr, indices) in self.csr.items():
+            found: dict[str, list[np.ndarray]] = {}
+            for et, rel in self.graph.relations.items():
                 src_t, _, dst_t = et
                 if dst_t not in frontier or len(frontier[dst_t]) == 0:
                     continue
                 rows = frontier[dst_t]
                 owner, src = sample_rows(
-                    indptr, indices, rows, self._fanout(et, hop), self.generator
+                    rel.indptr, rel.indices, rows, self._fanout(et, hop), self.rng
                 )
                 dst = rows[owner]
-                if excl_keys is not None and et in MEMBER_JOB_RELATIONS:
+                if excl is not None and et in MEMBER_JOB_RELATIONS:
                     m, j = (src, dst) if src_t == "member" else (dst, src)
-                    keep = ~torch.isin(m * n_jobs + j, excl_keys)
+                    keep = ~np.isin(m * n_jobs + j, excl)
                     src, dst = src[keep], dst[keep]
                 edges[et].append((src, dst))
                 found.setdefault(src_t, []).append(src)
-            frontier = {t: add(t, torch.cat(v)) for t, v in found.items()}
-        node_ids = {
-            t: torch.cat(v) if v else torch.zeros(0, dtype=torch.long) for t, v in nodes.items()
-        }
+            frontier = {t: add(t, np.concatenate(v)) for t, v in found.items()}
+        node_ids = {t: np.concatenate(v) if v else np.zeros(0, np.int64) for t, v in nodes.items()}
         edge_index = {}
         for et, parts in edges.items():
             if parts:
-                src = torch.cat([p[0] for p in parts])
-                dst = torch.cat([p[1] for p in parts])
-                edge_index[et] = torch.stack([local[et[0]][src], local[et[2]][dst]])
+                src = np.concatenate([p[0] for p in parts])
+                dst = np.concatenate([p[1] for p in parts])
+                edge_index[et] = torch.from_numpy(np.stack([local[et[0]][src], local[et[2]][dst]]))
             else:
                 edge_index[et] = torch.zeros((2, 0), dtype=torch.long)
         for t, ids in node_ids.items():  # reset the scratch map for the next batch
             local[t][ids] = -1
-        return SampledSubgraph(node_ids, edge_index, num_seeds)
+        return SampledSubgraph(
+            {t: torch.from_numpy(v) for t, v in node_ids.items()}, edge_index, num_seeds
+        )
 
 
 def gather_inputs(

@@ -1,10 +1,12 @@
 """Train the encoder-decoder on data before t_gnn_end; write OUT/gnn/.
 
-Time split (all before t_gnn_end): the training graph holds every edge before
-t_val = t_gnn_end - validation_days and the training labels are the pairs before t_val (each
-batch's supervised pairs are removed from its sampled message-passing graph); the validation
-slice [t_val, t_gnn_end) is scored with layer-wise inference on the graph at t_val (no edge of
-the slice is in it), and early stopping keeps the epoch with the best validation AUC.
+Time split (all before t_gnn_end): training labels are the pairs before
+t_val = t_gnn_end - validation_days; by default they are scored on one graph holding every edge
+before t_val, with each batch's supervised pairs removed from its sampled message passing
+(`train_slice_days` instead scores the labels of each slice on the graph at the slice's start,
+as at serving time). The validation slice [t_val, t_gnn_end) is scored with layer-wise inference
+on the graph at t_val (no edge of the slice is in it); early stopping keeps the epoch with the
+best validation AUC.
 
 Runs as one process or under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo):
 every rank builds the same graph and labels, takes an equal share of each epoch's batches, and
@@ -37,6 +39,7 @@ from gnn_encoder.inference import embed_graph
 from gnn_encoder.labels import LinkLabels, link_labels
 from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder
 from gnn_encoder.sampler import NeighbourSampler, gather_inputs
+from linksage.errors import LinksageError
 from linksage.io import atomic_path, atomic_write_text
 from linksage.tables import Tables
 
@@ -89,8 +92,7 @@ def validate(encoder, decoder, graph: SnapshotGraph, labels: LinkLabels, cap: in
 def fit(
     model: LinkModel,
     *,
-    graph: SnapshotGraph,
-    labels: LinkLabels,
+    train_sets: list[tuple[SnapshotGraph, LinkLabels]],
     val_graph: SnapshotGraph,
     val_labels: LinkLabels,
     fanouts,
@@ -114,15 +116,26 @@ def fit(
     )
     opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
     uses_graph = isinstance(model.encoder, LinkSageEncoder)
-    sampler = NeighbourSampler(graph, fanouts, seed=seed + rank) if uses_graph else None
+    samplers = [
+        NeighbourSampler(g, fanouts, seed=seed + rank) if uses_graph else None
+        for g, _ in train_sets
+    ]
     rng = np.random.default_rng(seed)  # same permutation on every rank
     history, best, best_auc, bad = [], copy.deepcopy(model.state_dict()), -1.0, 0
     pairs, train_seconds = 0, 0.0
     for epoch in range(epochs):
-        perm = rng.permutation(len(labels))
-        n_batches = max(len(perm) // batch_size, 1)
+        batches = []  # (slice, label indices), shuffled across slices
+        for k, (_, labels) in enumerate(train_sets):
+            perm = rng.permutation(len(labels))
+            batches += [
+                (k, perm[i : i + batch_size])
+                for i in range(0, len(perm), batch_size)
+                if len(perm[i : i + batch_size]) >= min(batch_size, len(perm)) // 2
+            ]
+        order = rng.permutation(len(batches))
+        n_batches = len(batches)
         per_rank = max(n_batches // world, 1)  # equal step counts keep DDP's all-reduce in step
-        mine = [(rank + world * i) % n_batches for i in range(per_rank)]
+        mine = [order[(rank + world * i) % n_batches] for i in range(per_rank)]
         losses, t0 = [], time.perf_counter()
         it = tqdm(
             mine,
@@ -131,16 +144,17 @@ def fit(
             leave=False,
         )
         for b in it:
-            batch = labels.take(perm[b * batch_size : (b + 1) * batch_size])
+            k, idx = batches[b]
+            graph, sampler = train_sets[k][0], samplers[k]
+            batch = train_sets[k][1].take(idx)
             mu, m_inv = np.unique(batch.member, return_inverse=True)
             ju, j_inv = np.unique(batch.job, return_inverse=True)
             if sampler is not None:
                 sub = sampler.sample(
-                    {"member": torch.from_numpy(mu), "job": torch.from_numpy(ju)},
-                    exclude_pairs=(torch.from_numpy(batch.member), torch.from_numpy(batch.job)),
+                    {"member": mu, "job": ju}, exclude_pairs=(batch.member, batch.job)
                 )
                 x = gather_inputs(graph, sub.node_ids)
-                ei = {k: v.to(device) for k, v in sub.edge_index.items()}
+                ei = {k2: v.to(device) for k2, v in sub.edge_index.items()}
             else:
                 x = {
                     "member": torch.from_numpy(graph.features["member"][mu]),
@@ -214,6 +228,25 @@ def _plot_curves(path: Path, histories: dict[str, list[dict]]) -> None:
     plt.close(fig)
 
 
+def _training_slices(tables, *, t_val, slice_days, gkw, lkw, seed):
+    """(graph, labels) pairs. With `slice_days`, labels in [t_k, t_k + slice) are scored on the
+    graph at t_k (edges before the label slice, as at serving time); without, one graph at t_val
+    holds every edge and the batch's own pairs are removed from its message passing."""
+    first = pd.Timestamp(tables.engagements["at"].min()).floor("D")
+    if slice_days is None:
+        graph = build_graph(tables, time=t_val, **gkw)
+        return [(graph, link_labels(tables, graph, start=first, end=t_val, seed=seed, **lkw))]
+    step, sets, end = pd.Timedelta(days=slice_days), [], t_val
+    while end > first:
+        start = end - step
+        graph = build_graph(tables, time=start, node_time=end, **gkw)
+        labels = link_labels(tables, graph, start=start, end=end, seed=seed + len(sets), **lkw)
+        if len(labels) and labels.label.sum() > 0:
+            sets.append((graph, labels))
+        end = start
+    return sets[::-1]
+
+
 def train_gnn(
     *,
     tables: Tables,
@@ -241,6 +274,7 @@ def train_gnn(
     baselines: bool = True,
     eval_max_applies: int = 2000,
     eval_step_days: float = 7.0,
+    train_slice_days: float | None = None,
     config_yaml: str | None = None,
     progress: bool = True,
 ) -> dict:
@@ -254,17 +288,18 @@ def train_gnn(
     t_val = t_end - pd.Timedelta(days=validation_days)
     id_maps = build_id_maps(tables, before=t_end)
     gkw = {"id_maps": id_maps, "top_skills": top_skills, "skill_nodes": skill_nodes}
-    graph = build_graph(tables, time=t_val, **gkw)
     val_graph = build_graph(tables, time=t_val, node_time=t_end, **gkw)
     lkw = {
         "positive_actions": tuple(positive_actions),
         "negatives_per_positive": negatives_per_positive,
     }
-    first = pd.Timestamp("1970-01-01", tz="UTC")
-    labels = link_labels(tables, graph, start=first, end=t_val, seed=seed, **lkw)
     val_labels = link_labels(tables, val_graph, start=t_val, end=t_end, seed=seed + 1, **lkw)
-    if len(labels) == 0 or labels.label.sum() == 0:
-        raise ValueError(
+    train_sets = _training_slices(
+        tables, t_val=t_val, slice_days=train_slice_days, gkw=gkw, lkw=lkw, seed=seed
+    )
+    n_pos = sum(int(lab.label.sum()) for _, lab in train_sets)
+    if n_pos == 0:
+        raise LinksageError(
             f"no positive engagements ({', '.join(positive_actions)}) before "
             f"{t_val.isoformat()} to train the GNN on; widen the data or windows"
         )
@@ -278,8 +313,7 @@ def train_gnn(
         "aggregation": aggregation,
     }
     fkw = {
-        "graph": graph,
-        "labels": labels,
+        "train_sets": train_sets,
         "val_graph": val_graph,
         "val_labels": val_labels,
         "fanouts": tuple(fanouts),
@@ -310,14 +344,20 @@ def train_gnn(
         dist.barrier()
         return {}
     newest = [
-        x for x in (val_graph.max_edge_time, labels.max_time, val_labels.max_time) if x is not None
+        x
+        for x in [val_graph.max_edge_time, val_labels.max_time]
+        + [g.max_edge_time for g, _ in train_sets]
+        + [lab.max_time for _, lab in train_sets]
+        if x is not None
     ]
     metrics = {
         "training_data_max_time": max(newest).isoformat(),
         "t_gnn_end": t_end.isoformat(),
         "t_validation_start": t_val.isoformat(),
-        "n_train_pairs": len(labels),
-        "n_train_positives": int(labels.label.sum()),
+        "n_train_pairs": sum(len(lab) for _, lab in train_sets),
+        "n_train_positives": n_pos,
+        "train_slice_days": train_slice_days,
+        "n_train_slices": len(train_sets),
         "n_validation_pairs": len(val_labels),
         "world_size": world,
         "device": str(dev),

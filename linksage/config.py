@@ -127,7 +127,7 @@ class GnnSection(_Section):
         1, ge=0, description="torch intra-op threads per process (0 = torch's default)"
     )
     train_slice_days: float | None = Field(
-        7.0,
+        None,
         gt=0,
         description="labels of each slice are scored on the graph at the slice start "
         "(null = one graph at the validation start for all labels)",
