@@ -10,7 +10,9 @@ best validation AUC.
 
 Runs as one process or under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo):
 every rank builds the same graph and labels, takes an equal share of each epoch's batches, and
-rank 0 writes the outputs.
+rank 0 writes the outputs:
+
+    torchrun --standalone --nproc_per_node=2 "$(which linksage)" train-gnn --config C
 """
 
 from __future__ import annotations
