@@ -45,7 +45,7 @@ def _in(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
 
 
 def _none(value):
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+    return None if value is None or pd.isna(value) else value
 
 
 def _skills(frame: pd.DataFrame | None, key: str) -> dict[int, tuple]:
