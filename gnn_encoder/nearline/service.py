@@ -134,5 +134,6 @@ def run_nearline(
     try:
         return worker.run(stop_when_idle=stop_when_idle, max_events=max_events, on_batch=on_batch)
     finally:
+        sink.close()
         source.close()
         backend.close()
