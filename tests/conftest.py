@@ -21,6 +21,8 @@ def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
         "data": {
             "source": "synthetic",
             "synthetic": {
+                # denser than the paper preset so every task (TAJ too) has labels at 400 members
+                "preset": "dense",
                 "members": members,
                 "seed": 3,
                 "start": "2026-01-01T00:00:00Z",

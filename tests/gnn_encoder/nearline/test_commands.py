@@ -42,7 +42,8 @@ def test_file_source_end_to_end_equals_batch_snapshot(nearline_experiment, tmp_p
     assert lines and all(pd.Timestamp(x["at"]) < s for x in lines)
     with events.open("a") as f:
         f.write("{not json\n")
-        f.write(json.dumps({**lines[-1], "member_id": 10**9}) + "\n")  # unknown member
+        engagement = next(x for x in reversed(lines) if "job_id" in x and "member_id" in x)
+        f.write(json.dumps({**engagement, "member_id": 10**9}) + "\n")  # unknown member
     stats = tmp_path / "stats.json"
     result = runner.invoke(
         app,
