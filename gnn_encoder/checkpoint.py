@@ -83,6 +83,7 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
         raise LinksageError(f"{path}: not a linksage GNN checkpoint (format {FORMAT})")
     kwargs = dict(data["encoder_kwargs"])
     kwargs["edge_types"] = [tuple(e) for e in kwargs["edge_types"]]
+    kwargs.setdefault("degree_features", False)  # checkpoints written before degree features
     encoder = LinkSageEncoder(**kwargs)
     encoder.load_state_dict(data["encoder_state"])
     decoder = make_decoder(data["decoder"], kwargs["embedding_dim"])

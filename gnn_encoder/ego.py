@@ -197,30 +197,37 @@ class EgoEncoder(nn.Module):
             enc.linear[node_type](x) if node_type in ENTITY_TYPES else enc.embedding[node_type](x)
         )
 
+    def _with_degrees(self, h: torch.Tensor, node_type: str, masks: dict) -> torch.Tensor:
+        """h + the encoder's degree term, the neighbour counts being the masks' sums."""
+        term = self.encoder.degree_term(node_type, {e: m.sum(-1) for e, m in masks.items()})
+        return h if term is None else h + term
+
     def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
         given = dict(zip(self.names, tensors, strict=True))
         conv1, conv2 = self.encoder.conv1.convs, self.encoder.conv2.convs
         x0 = {s.name: self._x0(s.node_type, given[f"{s.name}_x"]) for s in self.slots}
         hop1 = [s for s in self.slots if len(s.path) == 1]
-        # layer 1 of the target and of every hop-1 node
+        # layer 1 of the target and of every hop-1 node; degree features = the masks' sums
         h1_t = sum(
             dense_conv(conv1[_key(s.path[0])], x0[s.name], given[f"{s.name}_mask"], x0["t"])
             for s in hop1
         )
-        h1_t = torch.relu(h1_t)
+        h1_t = torch.relu(
+            self._with_degrees(
+                h1_t, self.target_type, {s.path[0]: given[f"{s.name}_mask"] for s in hop1}
+            )
+        )
         out = 0
         for s in hop1:
             children = [
                 c for c in self.slots if len(c.path) == 2 and c.name.startswith(s.name + "_")
             ]
-            h1 = torch.relu(
-                sum(
-                    dense_conv(
-                        conv1[_key(c.path[1])], x0[c.name], given[f"{c.name}_mask"], x0[s.name]
-                    )
-                    for c in children
-                )
+            h1 = sum(
+                dense_conv(conv1[_key(c.path[1])], x0[c.name], given[f"{c.name}_mask"], x0[s.name])
+                for c in children
             )
+            masks = {c.path[1]: given[f"{c.name}_mask"] for c in children}
+            h1 = torch.relu(self._with_degrees(h1, s.node_type, masks))
             out = out + dense_conv(conv2[_key(s.path[0])], h1, given[f"{s.name}_mask"], h1_t)
         return out
 

@@ -9,7 +9,7 @@ Adjacency layout: ``"sparse"`` passes each relation to the PyG layer as a transp
 ``torch.sparse_csr`` adjacency (rows = targets; the CSR is built without duplicate pairs), which
 SAGEConv aggregates with one sparse matmul; ``"edge_index"`` passes the same edges as COO
 edge_index (gather + scatter). Attention (GATConv) needs per-edge scores and always uses
-edge_index.
+edge_index. Degree features (see gnn_encoder.model) are the capped adjacency's row lengths.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from gnn_encoder.graph import EdgeType, SnapshotGraph
-from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder
+from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder, in_degrees
 from gnn_encoder.sampler import full_inputs
 
 
@@ -82,7 +82,13 @@ def embed_graph(
         g = graph.capped(cap) if cap is not None else graph
         adj = {k: v.to(device) for k, v in adjacency(g, layout).items()}
         h0 = encoder.inputs(x)
-        h1 = {t: torch.relu_(h) for t, h in _summed_layer(encoder.conv1, h0, adj).items()}
+        h1 = _summed_layer(encoder.conv1, h0, adj)
         del h0
+        degrees = in_degrees(adj, g.num_nodes)  # capped list lengths
+        for t, h in h1.items():
+            term = encoder.degree_term(t, degrees)
+            if term is not None:
+                h.add_(term)
+            torch.relu_(h)
         out = _summed_layer(encoder.conv2, h1, adj)
     return {t: out[t].float().cpu().numpy() for t in ("member", "job")}

@@ -10,6 +10,11 @@ exactly what PyG's ``HeteroConv`` consumes.
 
 For link prediction, `exclude_pairs` (the batch's supervised member-job pairs) are removed from
 every member<->job relation of the subgraph, so no label leaks into its own message passing.
+
+The subgraph also carries each node's degree per relation into its type, taken from its full
+neighbour list (minus the excluded pairs) and capped at `degree_cap`, not from the sample: the
+encoder's degree features see the same count in training as layer-wise inference and the ONNX
+ego form, which cap every list at the most recent `neighbour_cap`.
 """
 
 from __future__ import annotations
@@ -60,20 +65,53 @@ class SampledSubgraph:
     node_ids: dict[str, torch.Tensor]
     edge_index: dict[EdgeType, torch.Tensor]
     num_seeds: dict[str, int]
+    # {edge_type: int64 [n_dst nodes of the subgraph]} full (capped) in-degree, excluded pairs off
+    degrees: dict[EdgeType, torch.Tensor] | None = None
 
 
 class NeighbourSampler:
     """Samples the 2-hop (or `len(fanouts)`-hop) typed neighbourhood of seed nodes.
 
     `fanouts[h]` is the per-relation fan-out at hop h (hop 0 = the seeds' own neighbours);
-    pass a dict {edge_type: [per-hop fanouts]} to set it per relation.
+    pass a dict {edge_type: [per-hop fanouts]} to set it per relation. `degree_cap` caps the
+    reported degrees (the encoder's neighbour_cap; None = uncapped).
     """
 
-    def __init__(self, graph: SnapshotGraph, fanouts, seed: int = 0):
+    def __init__(self, graph: SnapshotGraph, fanouts, seed: int = 0, degree_cap: int | None = None):
         self.graph = graph
         self.fanouts = fanouts
+        self.degree_cap = degree_cap
         self.rng = np.random.default_rng(seed)
         self._local = {t: np.full(n, -1, dtype=np.int64) for t, n in graph.num_nodes.items()}
+        self._pair_keys: dict[EdgeType, np.ndarray] = {}
+
+    def _sorted_pair_keys(self, et: EdgeType) -> np.ndarray:
+        """Sorted member * n_jobs + job of every edge of a member<->job relation (cached)."""
+        if et not in self._pair_keys:
+            rel, n_jobs = self.graph.relations[et], self.graph.num_nodes["job"]
+            src, dst = rel.indices.astype(np.int64), rel.rows()
+            m, j = (src, dst) if et[0] == "member" else (dst, src)
+            self._pair_keys[et] = np.sort(m * n_jobs + j)
+        return self._pair_keys[et]
+
+    def _degrees(self, node_ids: dict[str, np.ndarray], excl: np.ndarray | None) -> dict:
+        """Per relation, the in-degree of every subgraph node of its destination type (local
+        order), without the edges of the excluded pairs, capped at `degree_cap`."""
+        n_jobs, out = self.graph.num_nodes["job"], {}
+        for et, rel in self.graph.relations.items():
+            ids = node_ids[et[2]]
+            deg = rel.indptr[ids + 1] - rel.indptr[ids]
+            if excl is not None and len(excl) and et in MEMBER_JOB_RELATIONS:
+                keys = self._sorted_pair_keys(et)
+                hits = np.searchsorted(keys, excl, "right") - np.searchsorted(keys, excl, "left")
+                dst = excl // n_jobs if et[2] == "member" else excl % n_jobs
+                removed = np.zeros(self.graph.num_nodes[et[2]], np.int64)
+                np.add.at(removed, dst, hits)
+                deg = deg - removed[ids]
+            if self.degree_cap is not None:
+                deg = np.minimum(deg, self.degree_cap)
+            out[et] = torch.from_numpy(deg.astype(np.int64))
+        return out
 
     def _fanout(self, et: EdgeType, hop: int) -> int:
         f = self.fanouts[et] if isinstance(self.fanouts, dict) else self.fanouts
@@ -108,8 +146,9 @@ class NeighbourSampler:
         n_jobs = self.graph.num_nodes["job"]
         excl = None
         if exclude_pairs is not None:
-            excl = np.asarray(exclude_pairs[0], np.int64) * n_jobs + np.asarray(
-                exclude_pairs[1], np.int64
+            excl = np.unique(
+                np.asarray(exclude_pairs[0], np.int64) * n_jobs
+                + np.asarray(exclude_pairs[1], np.int64)
             )
         for hop in range(self.num_hops):
             found: dict[str, list[np.ndarray]] = {}
@@ -141,7 +180,10 @@ class NeighbourSampler:
         for t, ids in node_ids.items():  # reset the scratch map for the next batch
             local[t][ids] = -1
         return SampledSubgraph(
-            {t: torch.from_numpy(v) for t, v in node_ids.items()}, edge_index, num_seeds
+            {t: torch.from_numpy(v) for t, v in node_ids.items()},
+            edge_index,
+            num_seeds,
+            self._degrees(node_ids, excl),
         )
 
 

@@ -53,8 +53,8 @@ class LinkModel(nn.Module):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
-    def forward(self, x_dict, edge_index_dict, m_inv, j_inv, labels):
-        out = self.encoder(x_dict, edge_index_dict)
+    def forward(self, x_dict, edge_index_dict, m_inv, j_inv, labels, degrees=None):
+        out = self.encoder(x_dict, edge_index_dict, degrees)
         return link_loss(self.decoder, out["member"][m_inv], out["job"][j_inv], labels)
 
 
@@ -105,6 +105,7 @@ def fit(
     cap: int,
     seed: int,
     device,
+    weight_decay: float = 0.0,
     name: str = "gnn",
     progress: bool = True,
 ) -> tuple[dict, list[dict], dict]:
@@ -116,10 +117,10 @@ def fit(
         if world > 1
         else model
     )
-    opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    opt = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
     uses_graph = isinstance(model.encoder, LinkSageEncoder)
     samplers = [
-        NeighbourSampler(g, fanouts, seed=seed + rank) if uses_graph else None
+        NeighbourSampler(g, fanouts, seed=seed + rank, degree_cap=cap) if uses_graph else None
         for g, _ in train_sets
     ]
     rng = np.random.default_rng(seed)  # same permutation on every rank
@@ -157,12 +158,13 @@ def fit(
                 )
                 x = gather_inputs(graph, sub.node_ids)
                 ei = {k2: v.to(device) for k2, v in sub.edge_index.items()}
+                deg = {k2: v.to(device) for k2, v in sub.degrees.items()}
             else:
                 x = {
                     "member": torch.from_numpy(graph.features["member"][mu]),
                     "job": torch.from_numpy(graph.features["job"][ju]),
                 }
-                ei = None
+                ei = deg = None
             x = {k: v.to(device) for k, v in x.items()}
             loss = net(
                 x,
@@ -170,6 +172,7 @@ def fit(
                 torch.from_numpy(m_inv).to(device),
                 torch.from_numpy(j_inv).to(device),
                 torch.from_numpy(batch.label).to(device),
+                deg,
             )
             opt.zero_grad()
             loss.backward()
@@ -260,6 +263,9 @@ def train_gnn(
     embedding_dim: int = 64,
     aggregation: str = "mean",
     decoder: str = "mlp",
+    degree_features: bool = True,
+    dropout: float = 0.0,
+    weight_decay: float = 0.0,
     fanouts=(15, 10),
     top_skills: int = 5,
     skill_nodes: bool = True,
@@ -313,6 +319,8 @@ def train_gnn(
         "hidden_dim": hidden_dim,
         "embedding_dim": embedding_dim,
         "aggregation": aggregation,
+        "degree_features": degree_features,
+        "dropout": dropout,
     }
     fkw = {
         "train_sets": train_sets,
@@ -323,6 +331,7 @@ def train_gnn(
         "patience": patience,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "weight_decay": weight_decay,
         "cap": neighbour_cap,
         "seed": seed,
         "device": dev,
@@ -363,7 +372,14 @@ def train_gnn(
         "n_validation_pairs": len(val_labels),
         "world_size": world,
         "device": str(dev),
-        "variant": {"aggregation": aggregation, "decoder": decoder, "skill_nodes": skill_nodes},
+        "variant": {
+            "aggregation": aggregation,
+            "decoder": decoder,
+            "skill_nodes": skill_nodes,
+            "degree_features": degree_features,
+            "dropout": dropout,
+            "weight_decay": weight_decay,
+        },
         "best_val_auc": max(h["val_auc"] for h in history),
         "epochs_run": len(history),
         "history": histories,

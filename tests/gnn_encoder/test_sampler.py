@@ -93,3 +93,45 @@ def test_supervised_pairs_never_reach_their_own_batch():
 def test_tiny_fanouts(fanout):
     owner, nb = sample_rows(INDPTR, INDICES, np.array([2]), fanout, _rng())
     assert len(nb) == fanout
+
+
+def test_sampled_degrees_count_the_full_capped_list_not_the_sample():
+    g = _graph(hand_tables(), ts(8))  # job 100 <- members 10 (apply), 11 (save)
+    engaged = ("member", "engaged", "job")
+    seeds = {"job": torch.tensor([0])}
+    sub = NeighbourSampler(g, [1, 1], seed=0).sample(seeds)
+    assert sub.edge_index[engaged].shape[1] == 1  # fan-out 1: one sampled member
+    assert sub.degrees[engaged][0] == 2  # but the degree is the full list's length
+    capped = NeighbourSampler(g, [1, 1], seed=0, degree_cap=1).sample(seeds)
+    assert capped.degrees[engaged][0] == 1
+
+
+def test_sampled_degrees_drop_the_supervised_pairs():
+    g = _graph(hand_tables(), ts(8))
+    m, j = torch.tensor([0]), torch.tensor([0])  # member 10 <-> job 100: engaged + recruited
+    sub = NeighbourSampler(g, [10, 10], seed=0).sample(
+        {"member": m, "job": j}, exclude_pairs=(m, j)
+    )
+    deg = {
+        et: dict(zip(sub.node_ids[et[2]].tolist(), d.tolist(), strict=True))
+        for et, d in sub.degrees.items()
+    }
+    assert deg[("member", "engaged", "job")][0] == 1  # only member 11 is left
+    assert deg[("job", "rev_engaged", "member")][0] == 0
+    assert deg[("job", "recruited", "member")][0] == 0
+    assert deg[("member", "rev_recruited", "job")][0] == 0
+    title = ("member", "has_title", "title")  # other relations keep their full degrees
+    full = g.relations[title].degrees()[sub.node_ids["title"].numpy()]
+    assert np.array_equal(sub.degrees[title].numpy(), full) and full.sum() > 0
+
+
+def test_sampled_degrees_equal_the_capped_graph_degrees(tiny_tables):
+    g = _graph(tiny_tables, pd.Timestamp("2026-01-29", tz="UTC"))
+    sub = NeighbourSampler(g, [3, 2], seed=0, degree_cap=4).sample(
+        {"member": torch.arange(0, 40), "job": torch.arange(0, 10)}
+    )
+    capped = g.capped(4)
+    for et, d in sub.degrees.items():
+        expect = capped.relations[et].degrees()[sub.node_ids[et[2]].numpy()]
+        assert np.array_equal(d.numpy(), expect), et
+    assert max(int(d.max()) for d in sub.degrees.values() if len(d)) == 4
