@@ -59,6 +59,10 @@ def _unpack(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
     return a[:n], a[n:]
 
 
+def _decode_features(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, np.float32)
+
+
 def merge_neighbours(
     src: np.ndarray, times: np.ndarray, new_src: np.ndarray, new_times: np.ndarray, cap: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,10 +120,29 @@ class GraphState:
         return out
 
     def _features_or_none(self, node_type: str, node_ids) -> list[np.ndarray | None]:
-        def decode(blob):
-            return None if blob is None else np.frombuffer(blob, np.float32)
+        return self._get([f"f|{node_type}|{int(i)}" for i in node_ids], _decode_features)
 
-        return self._get([f"f|{node_type}|{int(i)}" for i in node_ids], decode)
+    def prefetch(
+        self,
+        lists: Iterable[tuple[EdgeType, np.ndarray]] = (),
+        features: Iterable[tuple[str, np.ndarray]] = (),
+    ) -> None:
+        """Bring the neighbour lists (relation, node ids) and input features (type, ids) that
+        are not cached yet into the cache with one read of the store (one round trip to Redis
+        instead of one per relation). Ids < 0 (padding) are skipped."""
+        wanted: dict[str, object] = {}
+        for relation, ids in lists:
+            ids = np.asarray(ids, np.int64)
+            for i in np.unique(ids[ids >= 0]).tolist():
+                wanted[_list_key(tuple(relation), i)] = _unpack
+        for node_type, ids in features:
+            ids = np.asarray(ids, np.int64)
+            for i in np.unique(ids[ids >= 0]).tolist():
+                wanted[f"f|{node_type}|{i}"] = _decode_features
+        missing = [k for k in wanted if k not in self._cache]
+        if missing:
+            for k, blob in zip(missing, self.backend.get_many(missing), strict=True):
+                self._cache[k] = wanted[k](blob)
 
     def features(self, node_type: str, node_ids: np.ndarray) -> np.ndarray:
         rows = self._features_or_none(node_type, node_ids)
