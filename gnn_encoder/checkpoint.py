@@ -83,7 +83,12 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
         raise LinksageError(f"{path}: not a linksage GNN checkpoint (format {FORMAT})")
     kwargs = dict(data["encoder_kwargs"])
     kwargs["edge_types"] = [tuple(e) for e in kwargs["edge_types"]]
-    kwargs.setdefault("degree_features", False)  # checkpoints written before degree features
+    # kwargs a checkpoint may lack (written before the option, or by code that left it out):
+    # read them off the weights
+    state = data["encoder_state"]
+    kwargs.setdefault("degree_features", any(k.startswith("degree.") for k in state))
+    roots = [k for k in state if k.endswith(("lin_r.weight", "res.weight"))]
+    kwargs.setdefault("shared_root", len(roots) < len(kwargs["edge_types"]))
     encoder = LinkSageEncoder(**kwargs)
     encoder.load_state_dict(data["encoder_state"])
     decoder = make_decoder(data["decoder"], kwargs["embedding_dim"])

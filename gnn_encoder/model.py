@@ -28,12 +28,13 @@ from torch_geometric.nn import GATConv, HeteroConv, SAGEConv
 from gnn_encoder.graph import ATTRIBUTE_TYPES, ENTITY_TYPES, EdgeType
 
 
-def make_conv(aggregation: str, in_dim: int, out_dim: int) -> nn.Module:
-    """One relation's conv: SAGEConv(mean) or single-head GATConv with a residual root."""
+def make_conv(aggregation: str, in_dim: int, out_dim: int, root: bool = True) -> nn.Module:
+    """One relation's conv: SAGEConv(mean) or single-head GATConv, with a root (residual) term
+    on the destination's own features when `root`."""
     if aggregation == "mean":
-        return SAGEConv((in_dim, in_dim), out_dim, aggr="mean")
+        return SAGEConv((in_dim, in_dim), out_dim, aggr="mean", root_weight=root)
     if aggregation == "attention":
-        return GATConv((in_dim, in_dim), out_dim, heads=1, add_self_loops=False, residual=True)
+        return GATConv((in_dim, in_dim), out_dim, heads=1, add_self_loops=False, residual=root)
     raise ValueError(f"gnn.aggregation must be 'mean' or 'attention', got {aggregation!r}")
 
 
@@ -87,6 +88,7 @@ class LinkSageEncoder(nn.Module):
         aggregation: str = "mean",
         degree_features: bool = True,
         dropout: float = 0.0,
+        shared_root: bool = True,
     ):
         super().__init__()
         self.edge_types = [tuple(e) for e in edge_types]
@@ -110,14 +112,23 @@ class LinkSageEncoder(nn.Module):
         self.inputs = InputEncoder(
             feature_dims=feature_dims, vocab_sizes=vocab_sizes, hidden_dim=hidden_dim
         )
+        # HeteroConv sums the relations' outputs, so one root term per destination type is as
+        # expressive as one per relation (a sum of linear maps of x_dst is a linear map) and
+        # saves a [n_dst, d] matmul per extra relation: `shared_root` keeps it on the first only
+        first = {t: r[0] for t, r in self.degree_relations.items()}
+
+        def root(e: EdgeType) -> bool:
+            return not shared_root or first[e[2]] == e
+
         self.conv1 = HeteroConv(
-            {e: make_conv(aggregation, hidden_dim, hidden_dim) for e in self.edge_types}, aggr="sum"
+            {e: make_conv(aggregation, hidden_dim, hidden_dim, root(e)) for e in self.edge_types},
+            aggr="sum",
         )
         with warnings.catch_warnings():  # attribute types are not layer-2 destinations: intended
             warnings.simplefilter("ignore", UserWarning)
             self.conv2 = HeteroConv(
                 {
-                    e: make_conv(aggregation, hidden_dim, embedding_dim)
+                    e: make_conv(aggregation, hidden_dim, embedding_dim, root(e))
                     for e in self.edge_types
                     if e[2] in ENTITY_TYPES
                 },

@@ -321,6 +321,7 @@ def train_gnn(
         "aggregation": aggregation,
         "degree_features": degree_features,
         "dropout": dropout,
+        "shared_root": True,
     }
     fkw = {
         "train_sets": train_sets,
