@@ -209,6 +209,11 @@ class GraphState:
             additions.setdefault((fwd, v[1]), []).append((u[1], t))
             additions.setdefault((rev, u[1]), []).append((v[1], t))
 
+        needed: dict[str, list[int]] = {}  # one read for every node the batch names
+        for delta in deltas:
+            for t, i in [*delta.requires, *(n for n, _ in delta.nodes)]:
+                needed.setdefault(t, []).append(i)
+        self.prefetch(features=[(t, np.asarray(ids, np.int64)) for t, ids in needed.items()])
         for i, delta in enumerate(deltas):
             missing = [n for n in delta.requires if not exists(n)]
             if missing:
@@ -230,6 +235,10 @@ class GraphState:
         set_add: dict[str, set[str]] = {}
         set_remove: dict[str, set[str]] = {}
         decoded: dict[str, object] = {}
+        lists: dict[EdgeType, list[int]] = {}
+        for rel, dst in additions:
+            lists.setdefault(rel, []).append(dst)
+        self.prefetch(lists=[(rel, np.asarray(ids, np.int64)) for rel, ids in lists.items()])
         for (rel, dst), entries in additions.items():
             key = _list_key(rel, dst)
             src, times = self.lists(rel, [dst])[0]
