@@ -106,6 +106,11 @@ def main() -> None:
         choices=["push", "write_to_online_store"],
         help="Feast API used to write the online store",
     )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="the previous worker: cap-padded ONNX inputs and synchronous store.push",
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -136,13 +141,15 @@ def main() -> None:
             f"setup {time.perf_counter() - t0:.0f}s: {args.members} members, "
             f"{len(tables.jobs)} jobs, {len(lines)} test-window events, cap {args.cap}, "
             f"refresh={args.refresh}, sink={args.sink}"
+            f"{', BASELINE (padded inputs, sync push)' if args.baseline else ''}"
         )
 
         client = redis.Redis(host=host, port=port, decode_responses=True)
         ctx = mp.get_context("spawn")
         stats_path = root / "stats.json"
         proc = ctx.Process(
-            target=_worker_entry, args=(paths, port, args.refresh, args.sink, str(stats_path))
+            target=_worker_entry,
+            args=(paths, port, args.refresh, args.sink, str(stats_path), args.baseline),
         )
         proc.start()
         cursor = 0
@@ -245,7 +252,7 @@ def publish_at_rate_lines(lines, publish, rate) -> None:
         publish(line)
 
 
-def _worker_entry(paths, port, refresh, sink, out) -> None:
+def _worker_entry(paths, port, refresh, sink, out, baseline) -> None:
     import pandas as pd
     import redis
     import torch
@@ -286,6 +293,8 @@ def _worker_entry(paths, port, refresh, sink, out) -> None:
             max_batch=64,
             sink_method=sink,
             on_batch=on_batch,
+            trim_inputs=not baseline,
+            async_push=not baseline,
         )
     s = last["stats"]
     Path(out).write_text(

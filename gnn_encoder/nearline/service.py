@@ -86,14 +86,20 @@ def run_nearline(
     consumer: str = "worker-1",
     sink_method: str = "push",
     on_batch=None,
+    trim_inputs: bool = True,
+    async_push: bool = True,
 ) -> WorkerStats:
     """Run a nearline worker over `source_uri` until idle (or forever): bootstrap the state from
-    the snapshot at `start_time` on first start, push embeddings to the Feast online store."""
+    the snapshot at `start_time` on first start, push embeddings to the Feast online store.
+    `trim_inputs=False` / `async_push=False` restore the slower paths (cap-padded ONNX inputs,
+    synchronous `store.push`) for comparison (benchmarks/nearline.py --baseline)."""
     from gnn_encoder.checkpoint import load_checkpoint
     from linksage.feature_store import apply_repo, ensure_repo, open_store
 
     ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
-    encoders = EgoEncoders(gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx")
+    encoders = EgoEncoders(
+        gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx", trim=trim_inputs
+    )
     source, backend = open_source_and_backend(
         source_uri, state_path=state_path, follow=not stop_when_idle, consumer=consumer
     )
@@ -120,7 +126,8 @@ def run_nearline(
     repo_dir = ensure_repo(repo_dir)
     if not (repo_dir / "data" / "registry.db").exists():
         apply_repo(repo_dir, **store_kwargs)
-    sink = FeastSink(open_store(repo_dir, **store_kwargs), ckpt.model_version, sink_method)
+    store = open_store(repo_dir, **store_kwargs)
+    sink = FeastSink(store, ckpt.model_version, sink_method, async_push=async_push)
     worker = NearlineWorker(
         source=source,
         state=state,

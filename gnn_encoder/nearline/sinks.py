@@ -36,6 +36,7 @@ class FeastSink:
     store: Any  # feast.FeatureStore with the linksage definitions applied
     model_version: str
     method: str = "push"
+    async_push: bool = True  # False: always the synchronous `store.push` (the old path)
     _loop: Any = field(default=None, init=False, repr=False)
     _async: bool | None = field(default=None, init=False, repr=False)
 
@@ -65,7 +66,7 @@ class FeastSink:
     def _push_async_supported(self) -> bool:
         if self._async is None:
             online_store = self.store.config.online_store
-            self._async = getattr(online_store, "type", None) == "redis"
+            self._async = self.async_push and getattr(online_store, "type", None) == "redis"
             if self._async:
                 self._loop = asyncio.new_event_loop()
         return self._async
