@@ -16,6 +16,7 @@ from linksage.feature_store import (
     FeatureStoreError,
     feature_ts_columns,
     historical_features,
+    identity_dask_tokens,
     online_features,
     open_store,
     prepare_and_materialize,
@@ -274,3 +275,16 @@ def test_missing_profile_features_are_reported(tmp_path):
     with pytest.raises(FeatureStoreError, match="job_profile.parquet.*linksage features"):
         _materialize(repo)
     assert not (repo / "data" / "registry.db").exists()
+
+
+def test_identity_dask_tokens_are_unique_inside_and_content_hashes_return_after():
+    from dask.base import tokenize
+
+    frame = pd.DataFrame({"embedding": [np.zeros(3, np.float32), np.ones(3, np.float32)]})
+    assert tokenize(frame) == tokenize(frame.copy())  # dask's content hash
+    with identity_dask_tokens():
+        assert tokenize(frame) != tokenize(frame.copy())
+        with identity_dask_tokens():  # nested (rankers wrap historical_features in their own)
+            assert tokenize(frame) != tokenize(frame)
+        assert tokenize(frame) != tokenize(frame)
+    assert tokenize(frame) == tokenize(frame.copy())
