@@ -105,8 +105,8 @@ class GnnSection(_Section):
     degree_features: bool = Field(
         True, description="log1p of each node's capped neighbour count per relation as an input"
     )
-    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on layer inputs in training")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    dropout: float = Field(0.3, ge=0, lt=1, description="dropout on layer inputs in training")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay")
     fanouts: tuple[int, ...] = (15, 10)
     top_skills: int = Field(5, ge=1)
     skill_nodes: bool = True
