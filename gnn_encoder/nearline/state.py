@@ -42,8 +42,15 @@ def _node_str(node: Node) -> str:
     return f"{node[0]}|{node[1]}"
 
 
+def _holder_str(relation: EdgeType, dst_id: int) -> str:
+    """A holders-index entry: the node holding the list and the list's relation. The relation
+    is part of it because a node can sit in two of a holder's lists (a member engaged with a job
+    that also recruited it): leaving one list must not drop the entry of the other."""
+    return f"{relation[2]}|{dst_id}|{relation[1]}"
+
+
 def _parse_node(text: str) -> Node:
-    t, i = text.split("|")
+    t, i = text.split("|")[:2]
     return t, int(i)
 
 
@@ -251,7 +258,7 @@ class GraphState:
             if before != after:
                 result.changed.add((rel[2], dst))
             if rel[2] in ENTITY_TYPES:
-                holder = _node_str((rel[2], dst))
+                holder = _holder_str(rel, dst)
                 for u in after - before:
                     set_add.setdefault(f"h|{rel[0]}|{u}", set()).add(holder)
                 for u in before - after:
@@ -284,7 +291,7 @@ class GraphState:
                 puts[_list_key(rel, dst_id)] = _pack(src, r.times[lo:hi])
                 if rel[2] in ENTITY_TYPES:
                     for u in src.tolist():
-                        holders.setdefault(f"h|{rel[0]}|{u}", set()).add(f"{rel[2]}|{dst_id}")
+                        holders.setdefault(f"h|{rel[0]}|{u}", set()).add(_holder_str(rel, dst_id))
         for t in ENTITY_TYPES:
             for i, row in zip(raw[t].tolist(), graph.features[t], strict=True):
                 puts[f"f|{t}|{i}"] = np.asarray(row, np.float32).tobytes()

@@ -83,9 +83,9 @@ def event_delta(
     """The graph change an event causes (position transitions are resolved by the state)."""
     d = GraphDelta()
     if isinstance(event, Engagement):
+        m, j = ("member", event.member_id), ("job", event.job_id)
+        d.requires = [m, j]  # a view or dismissal adds no edge but must name known nodes too
         if event.action in ENGAGEMENT_WEIGHTS:
-            m, j = ("member", event.member_id), ("job", event.job_id)
-            d.requires = [m, j]
             d.edges.append(Edge(m, "engaged", j, _ns(event.at)))
         return d
     if isinstance(event, RecruiterAction):
