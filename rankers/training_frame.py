@@ -8,8 +8,6 @@ leakage audit checks it is not after the example's `at`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -18,30 +16,6 @@ from linksage.feature_store import historical_features
 from rankers.request_features import add_request_features
 
 NO_MEMBER = -1  # member id of corpus rows (job features only; member views join nothing)
-
-
-@contextmanager
-def identity_dask_tokens() -> Iterator[None]:
-    """Workaround for a Feast file-offline-store bottleneck (Feast 0.67 + dask): every point-in-time
-    join persists the source frames, and dask names them by hashing their content, which pickles
-    every cell of object columns. With Array(Float32) embeddings that is ~10 s per GNN view per join
-    at demo scale (8,000 members x 29 snapshots), ~95% of the join. Inside this block a pandas
-    DataFrame's dask token is its identity plus a random suffix instead (unique, so correct; only
-    dask's reuse of identical graphs is lost). The previous tokenizer is restored on exit."""
-    import uuid
-
-    from dask.base import normalize_token
-
-    normalize_token(pd.DataFrame())  # let dask's lazy pandas registration run first
-    previous = normalize_token._lookup.get(pd.DataFrame)
-    normalize_token.register(pd.DataFrame)(lambda df: ("DataFrame", id(df), uuid.uuid4().hex))
-    try:
-        yield
-    finally:
-        if previous is None:
-            normalize_token._lookup.pop(pd.DataFrame, None)
-        else:
-            normalize_token._lookup[pd.DataFrame] = previous
 
 
 def feature_service_name(task: str, arm: str) -> str:
@@ -61,8 +35,8 @@ def training_frame(
     entity_df = examples.rename(columns={"at": "event_timestamp"})
     if "split" in entity_df:
         entity_df["split"] = entity_df["split"].astype(str)
-    with identity_dask_tokens():
-        frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+    # historical_features applies the dask-token workaround itself (linksage.feature_store)
+    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
     frame = frame.rename(columns={"event_timestamp": "at"})
     return add_request_features(frame, task)
 
@@ -91,6 +65,6 @@ def corpus_frame(
     keys = pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
     keys = keys.astype({"job_id": "int64"})
     entity_df = keys.assign(member_id=NO_MEMBER, event_timestamp=keys["bucket"])
-    with identity_dask_tokens():
-        frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+    # historical_features applies the dask-token workaround itself (linksage.feature_store)
+    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
     return frame.drop(columns=["member_id", "event_timestamp"])
