@@ -9,6 +9,8 @@ checks it). Across CPUs or TF builds (oneDNN kernels differ) results may differ 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
@@ -102,3 +104,28 @@ def fit(
     out["loss_last_batch"] = out.pop("loss", [])
     out["loss"] = bar.epoch_losses
     return out
+
+
+def timed_fit(
+    model: tf.keras.Model,
+    train: tf.data.Dataset,
+    validation: tf.data.Dataset | None,
+    *,
+    n_train: int,
+    batch_size: int,
+    **fit_kwargs,
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """`fit` with steps per epoch derived from `n_train`; also returns the timing a run records
+    (train_seconds, epochs_run, train_examples_per_s)."""
+    t0 = time.perf_counter()
+    history = fit(
+        model, train, validation, steps_per_epoch=max(1, -(-n_train // batch_size)), **fit_kwargs
+    )
+    seconds = time.perf_counter() - t0
+    epochs_run = len(history.get("loss", []))
+    timing = {
+        "train_seconds": seconds,
+        "epochs_run": epochs_run,
+        "train_examples_per_s": n_train * epochs_run / max(seconds, 1e-9),
+    }
+    return history, timing

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, fit
+from rankers.fit import dataset, timed_fit
 from rankers.models import DCNRanker
 
 PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
@@ -73,21 +72,18 @@ def train_ranking(
     val = None
     if len(frames["validation"]):
         val = dataset(arrays["validation"], _labels(frames["validation"]), batch_size=4096)
-    steps = max(1, -(-len(frames["train"]) // batch_size))
-    t0 = time.perf_counter()
-    history = fit(
+    history, timing = timed_fit(
         model,
         train,
         val,
+        n_train=len(frames["train"]),
+        batch_size=batch_size,
         epochs=epochs,
         learning_rate=learning_rate,
         patience=early_stopping_patience,
-        steps_per_epoch=steps,
         desc=desc,
         progress=progress,
     )
-    seconds = time.perf_counter() - t0
-    epochs_run = len(history.get("loss", []))
     scorer = model.scorer()
 
     def predict(split: str) -> np.ndarray:
@@ -110,11 +106,6 @@ def train_ranking(
         sample = {k: v[:1024] for k, v in sample.items()}
         return {"model.onnx": check_parity(scorer, path, sample)}
 
-    timing = {
-        "train_seconds": seconds,
-        "epochs_run": epochs_run,
-        "train_examples_per_s": len(frames["train"]) * epochs_run / max(seconds, 1e-9),
-    }
     return RunResult(history, metrics, predictions, save, timing)
 
 

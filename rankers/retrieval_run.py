@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, fit
+from rankers.fit import dataset, timed_fit
 from rankers.models import TwoTowerRetrieval
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
@@ -58,21 +57,18 @@ def train_retrieval(
     val = None
     if len(frames["validation"]):
         val = dataset(plan.arrays(frames["validation"]), None, batch_size=batch_size)
-    steps = max(1, -(-len(frames["train"]) // batch_size))
-    t0 = time.perf_counter()
-    history = fit(
+    history, timing = timed_fit(
         model,
         train,
         val,
+        n_train=len(frames["train"]),
+        batch_size=batch_size,
         epochs=epochs,
         learning_rate=learning_rate,
         patience=early_stopping_patience,
-        steps_per_epoch=steps,
         desc=desc,
         progress=progress,
     )
-    seconds = time.perf_counter() - t0
-    epochs_run = len(history.get("loss", []))
     member_tower, job_tower = model.member_tower, model.job_tower
     corpus_arrays = plan.arrays(corpus, job_tower.input_names)
     job_vectors = _predict(job_tower, corpus_arrays, len(corpus))
@@ -107,11 +103,6 @@ def train_retrieval(
             parity[f"{tower.name}.onnx"] = check_parity(tower, path, sample)
         return parity
 
-    timing = {
-        "train_seconds": seconds,
-        "epochs_run": epochs_run,
-        "train_examples_per_s": len(frames["train"]) * epochs_run / max(seconds, 1e-9),
-    }
     return RunResult(history, metrics, predictions, save, timing)
 
 
