@@ -37,12 +37,45 @@ def test_sparse_csr_adjacency_is_the_transposed_edge_index():
 
 
 @pytest.mark.parametrize("aggregation", ["mean", "attention"])
-def test_sparse_and_edge_index_layouts_agree(aggregation):
+@pytest.mark.parametrize("layout", ["sparse", "fused"])
+def test_every_layout_agrees_with_pyg_layers_on_edge_index(aggregation, layout):
     _, _, g, enc = _setup(aggregation)
-    a = embed_graph(enc, g, cap=2, layout="sparse")
+    with torch.no_grad():  # non-zero biases so the fused bias sum is exercised
+        for p in enc.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    a = embed_graph(enc, g, cap=2, layout=layout)
     b = embed_graph(enc, g, cap=2, layout="edge_index")
     for t in ("member", "job"):
+        assert np.abs(a[t]).max() > 1e-3
         np.testing.assert_allclose(a[t], b[t], atol=1e-5)
+
+
+def test_fused_layout_matches_pyg_on_the_tiny_marketplace(tiny_tables):
+    """Both projection orders (sources fewer than destinations and not) on a real graph."""
+    torch.manual_seed(1)
+    t = tiny_tables
+    at = t.engagements["at"].quantile(0.5)
+    maps = build_id_maps(t, before=at)
+    g = build_graph(t, time=at, id_maps=maps)
+    enc = LinkSageEncoder(
+        edge_types=list(edge_types()),
+        feature_dims=feature_dims(maps),
+        vocab_sizes={k: maps.size(k) for k in ATTRIBUTE_TYPES},
+        hidden_dim=16,
+        embedding_dim=8,
+    )
+    fewer = [e for e in g.relations if g.num_nodes[e[0]] < g.num_nodes[e[2]]]
+    assert fewer and len(fewer) < len(g.relations)
+    a = embed_graph(enc, g, cap=5, layout="fused")
+    b = embed_graph(enc, g, cap=5, layout="sparse")
+    for k in ("member", "job"):
+        np.testing.assert_allclose(a[k], b[k], atol=1e-5)
+
+
+def test_unknown_layout_is_refused_by_name():
+    _, _, g, enc = _setup()
+    with pytest.raises(ValueError, match="layout must be one of"):
+        embed_graph(enc, g, cap=2, layout="csc")
 
 
 def test_first_layer_mean_matches_hand_computation():
