@@ -221,7 +221,8 @@ def embed_graph(
     LAYOUTS (the module docstring); all give the same embeddings up to float rounding."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    encoder.eval()
+    if encoder.training:
+        encoder.eval()
     if any(p.device != torch.device(device) for p in encoder.parameters()):
         encoder.to(device)  # Module.to walks every submodule: skipped when already there
     x = {t: v.to(device) for t, v in full_inputs(graph).items()}
