@@ -43,7 +43,9 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (use --clock wall if > 1)")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="torch threads (use --clock wall if > 1)"
+    )
     args = ap.parse_args()
     global clock
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
