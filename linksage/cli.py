@@ -23,7 +23,8 @@ class _CleanErrorGroup(TyperGroup):
         except LinksageError as err:
             if _state["debug"]:
                 raise
-            err_console.print(f"error: {err}", highlight=False, markup=False)
+            # soft_wrap: a file path in the message stays on one line (copyable, greppable)
+            err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(err.exit_code) from None
 
 
