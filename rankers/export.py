@@ -6,6 +6,8 @@ returns one output; vocabulary lookups travel inside the graph as ONNX-ML Catego
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +34,27 @@ def export_onnx(model: tf.keras.Model, path: Path | str, *, opset: int = OPSET) 
         }
     ]
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _quiet_conversion():
         tf2onnx.convert.from_keras(
             model, input_signature=signature, opset=opset, output_path=str(tmp)
         )
     return path
+
+
+@contextlib.contextmanager
+def _quiet_conversion():
+    """tf2onnx logs a shape-inference warning per lookup/bag op and TensorFlow one per table
+    initializer it cannot serialise into the collection: harmless (the parity check is what
+    guards the export) and hundreds of lines per ranker. Errors still show."""
+    loggers = [logging.getLogger("tf2onnx"), tf.get_logger()]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def onnx_session(path: Path | str):
