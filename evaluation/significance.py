@@ -129,8 +129,10 @@ def compare_paired(
     with np.errstate(divide="ignore", invalid="ignore"):
         boot = bnum / bden
     low, high = percentile_ci(relative_lift_pct(boot[:, 0], boot[:, 1]))
-    if ratio:
-        p = bootstrap_pvalue(boot[:, 1] - boot[:, 0], point[1] - point[0])
+    if ratio:  # a resample with no denominator gives inf; inf - inf is dropped as NaN below
+        with np.errstate(invalid="ignore"):
+            diff = boot[:, 1] - boot[:, 0]
+        p = bootstrap_pvalue(diff, point[1] - point[0])
         test = "paired bootstrap"
     else:
         p = paired_ttest_pvalue(num[:, 0] / den[:, 0], num[:, 1] / den[:, 1])
