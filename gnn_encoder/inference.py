@@ -35,16 +35,22 @@ from gnn_encoder.sampler import full_inputs
 LAYOUTS = ("fused", "sparse", "edge_index")
 
 
+def _csr_tensor(indptr, indices, values, size) -> torch.Tensor:
+    """torch.sparse_csr_tensor without its beta / invariant-check notices."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        warnings.filterwarnings("ignore", message="Sparse invariant checks")
+        return torch.sparse_csr_tensor(indptr, indices, values, size=size)
+
+
 def adjacency(graph: SnapshotGraph, layout: str = "sparse") -> dict[EdgeType, torch.Tensor]:
     """Every relation of `graph` as a transposed sparse CSR adjacency (layout "sparse" or
     "fused") or as edge_index."""
     out = {}
-    warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-    warnings.filterwarnings("ignore", message="Sparse invariant checks")
     for et, rel in graph.relations.items():
         n_dst, n_src = graph.num_nodes[et[2]], graph.num_nodes[et[0]]
         if layout in ("sparse", "fused"):
-            out[et] = torch.sparse_csr_tensor(
+            out[et] = _csr_tensor(
                 torch.from_numpy(rel.indptr),
                 torch.from_numpy(rel.indices),
                 torch.ones(rel.num_edges),
@@ -107,7 +113,6 @@ class FusedAdjacency:
 def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdjacency:
     """Arrange `relations` of `graph` for the fused layer (see FusedAdjacency); numpy, no loop
     over edges or nodes."""
-    warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
     by_dst: dict[str, list[EdgeType]] = {}
     post = {}
     for et in relations:
@@ -122,7 +127,7 @@ def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdj
         full = len(with_neighbours) == len(deg)
         indptr = rel.indptr if full else np.concatenate([[0], np.cumsum(deg[with_neighbours])])
         post[et] = (
-            torch.sparse_csr_tensor(
+            _csr_tensor(
                 torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
                 torch.from_numpy(rel.indices.astype(np.int64)),
                 torch.ones(rel.num_edges),
@@ -150,7 +155,7 @@ def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdj
             offset += graph.num_nodes[et[0]]
         stacked[dst] = (
             rels,
-            torch.sparse_csr_tensor(
+            _csr_tensor(
                 torch.from_numpy(indptr),
                 torch.from_numpy(cols),
                 torch.from_numpy(vals),
