@@ -3,7 +3,9 @@
 - ``mlp``: an MLP on [m, j, m * j].
 - ``cosine``: learned scale x cosine similarity + bias.
 - ``inbatch``: dot product; its loss adds in-batch negatives (every other positive job of the
-  batch is a negative for a member), on top of the explicit (member, job, label) pairs.
+  batch is a negative for a member, except jobs the member is also a positive of: accidental
+  hits, as in TFRS's ``remove_accidental_hits``), on top of the explicit (member, job, label)
+  pairs.
 All are trained with binary cross-entropy on (member, job, label).
 """
 
@@ -52,17 +54,31 @@ def make_decoder(name: str, dim: int) -> nn.Module:
 
 
 def link_loss(
-    decoder: nn.Module, m: torch.Tensor, j: torch.Tensor, labels: torch.Tensor
+    decoder: nn.Module,
+    m: torch.Tensor,
+    j: torch.Tensor,
+    labels: torch.Tensor,
+    member_index: torch.Tensor | None = None,
+    job_index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """BCE on the labelled pairs; for the in-batch decoder also on the positives x positives
-    matrix (diagonal = 1, off-diagonal = in-batch negatives)."""
+    matrix: target 1 on the diagonal and wherever the row's member is a positive of the
+    column's job in this batch (`member_index`/`job_index`: node ids of each pair; without
+    them only the diagonal), 0 elsewhere (the in-batch negatives)."""
     loss = F.binary_cross_entropy_with_logits(decoder(m, j), labels.float())
     if isinstance(decoder, InBatchDecoder):
         pos = labels > 0.5
         mp, jp = m[pos], j[pos]
         if len(mp) > 1:
             logits = mp @ jp.T
-            target = torch.eye(len(mp), device=m.device)
+            if member_index is None or job_index is None:
+                target = torch.eye(len(mp), device=m.device)
+            else:
+                mi, ji = member_index[pos].long(), job_index[pos].long()
+                width = int(ji.max()) + 1
+                positive_pairs = mi * width + ji
+                grid = mi[:, None] * width + ji[None, :]
+                target = torch.isin(grid, positive_pairs).float()
             loss = loss + F.binary_cross_entropy_with_logits(logits, target)
     return loss
 

@@ -55,7 +55,9 @@ class LinkModel(nn.Module):
 
     def forward(self, x_dict, edge_index_dict, m_inv, j_inv, labels, degrees=None):
         out = self.encoder(x_dict, edge_index_dict, degrees)
-        return link_loss(self.decoder, out["member"][m_inv], out["job"][j_inv], labels)
+        return link_loss(
+            self.decoder, out["member"][m_inv], out["job"][j_inv], labels, m_inv, j_inv
+        )
 
 
 def resolve_device(device: str) -> torch.device:

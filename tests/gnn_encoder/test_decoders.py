@@ -30,6 +30,22 @@ def test_inbatch_loss_adds_in_batch_negatives_by_hand():
     torch.testing.assert_close(link_loss(InBatchDecoder(), m, j, y), pair + matrix)
 
 
+def test_inbatch_loss_does_not_count_a_shared_positive_job_as_a_negative():
+    """Members 0 and 1 both applied to job 7: (member 1, job 7) is no in-batch negative."""
+    m = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    j = torch.tensor([[2.0, 0.0], [2.0, 0.0], [0.0, 3.0]])  # rows 0 and 1: the same job
+    y = torch.ones(3)
+    members, jobs = torch.tensor([0, 1, 2]), torch.tensor([7, 7, 9])
+    pair = F.binary_cross_entropy_with_logits(InBatchDecoder()(m, j), y)
+    logits = m @ j.T
+    target = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    expected = pair + F.binary_cross_entropy_with_logits(logits, target)
+    got = link_loss(InBatchDecoder(), m, j, y, members, jobs)
+    torch.testing.assert_close(got, expected)
+    naive = link_loss(InBatchDecoder(), m, j, y)  # diagonal only: counts the hit as negative
+    assert not torch.isclose(got, naive)
+
+
 @pytest.mark.parametrize("name", ["mlp", "cosine", "inbatch"])
 def test_score_matrix_equals_pairwise_scores(name):
     torch.manual_seed(0)
