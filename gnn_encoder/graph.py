@@ -94,8 +94,11 @@ class Relation:
         return np.diff(self.indptr)
 
     def capped(self, cap: int) -> Relation:
-        """The same relation keeping only the `cap` most recent neighbours of each row."""
+        """The same relation keeping only the `cap` most recent neighbours of each row (itself
+        when no row is longer: relations are never modified in place)."""
         deg = self.degrees()
+        if len(deg) == 0 or deg.max() <= cap:
+            return self
         rank = np.arange(self.num_edges) - np.repeat(self.indptr[:-1], deg)
         keep = rank < cap
         new_deg = np.minimum(deg, cap)
