@@ -171,6 +171,26 @@ def _sum_spmm(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.sparse.mm(a, x) if a.is_cuda else torch.sparse.mm(a, x, "sum")
 
 
+@dataclass
+class LinearInput:
+    """Node inputs ``features @ weight.T + bias`` (the encoder's input Linear of members and
+    jobs), left uncomputed: every use in layer 1 is itself a linear map (a root transform, a
+    projection, a mean over neighbours), so the fused layer folds `weight` into that map and
+    never materialises the hidden inputs (one [n_members, d] matmul less per pass)."""
+
+    features: torch.Tensor
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+
+def _composed(x: torch.Tensor | LinearInput, weight: torch.Tensor):
+    """(input matrix, transposed weight, constant row or None) such that ``x @ weight.T`` =
+    ``input @ w_t + constant``."""
+    if isinstance(x, LinearInput):
+        return x.features, (weight @ x.weight).t(), weight @ x.bias
+    return x, weight.t(), None
+
+
 def _fused_mean_layer(hetero_conv, x: dict, fused: FusedAdjacency) -> dict[str, torch.Tensor]:
     """The result of HeteroConv(aggr="sum") over SAGEConv(mean) layers on CSR adjacencies,
     with the same weights, computed in the cheaper order. Per relation, SAGEConv computes
@@ -180,38 +200,59 @@ def _fused_mean_layer(hetero_conv, x: dict, fused: FusedAdjacency) -> dict[str, 
     aggregated together by one spmm (``fused.stacked``); the others are aggregated over the
     destination rows that have neighbours by PyG's ``spmm(reduce="mean")`` (the kernel
     SAGEConv calls on CSR) and projected after (``fused.post``). Every destination's sum is
-    accumulated in place, so no per-relation [n_dst, d] output is kept. Written here because
-    HeteroConv has no such mode."""
+    accumulated in place, so no per-relation [n_dst, d] output is kept. Inputs may be
+    `LinearInput`s (see there). Written here because HeteroConv has no such mode."""
     convs = dict(hetero_conv.convs.items())
     out: dict[str, torch.Tensor] = {}
     for dst in dict.fromkeys(e[2] for e in convs):
         rels = [e for e in convs if e[2] == dst]
         x_dst = x[dst]
+        n_dst = (x_dst.features if isinstance(x_dst, LinearInput) else x_dst).shape[0]
+        # constant rows: every lin_l bias, and the input bias carried through a root transform
+        # or a projection after a mean over rows that all have neighbours
+        terms = []  # (relation, kind, input, w_t)
         bias = sum(convs[e].lin_l.bias for e in rels)
+        for e in rels:
+            if e in fused.post:
+                inp, w_t, const = _composed(x[e[0]], convs[e].lin_l.weight)
+                terms.append(("post", e, inp, w_t, const))
+                if const is not None and fused.post[e][1] is None:
+                    bias = bias + const
+            if convs[e].root_weight:
+                inp, w_t, const = _composed(x_dst, convs[e].lin_r.weight)
+                terms.append(("root", e, inp, w_t, None))
+                if const is not None:
+                    bias = bias + const
         pre, a_stack = fused.stacked.get(dst, ([], None))
         if pre:
             d_out = convs[pre[0]].lin_l.weight.shape[0]
-            xs = torch.empty(a_stack.shape[1], d_out, dtype=x_dst.dtype, device=x_dst.device)
+            xs = torch.empty(a_stack.shape[1], d_out, dtype=bias.dtype, device=bias.device)
             lo = 0
             for e in pre:
-                hi = lo + x[e[0]].shape[0]
-                torch.mm(x[e[0]], convs[e].lin_l.weight.t(), out=xs[lo:hi])
+                inp, w_t, const = _composed(x[e[0]], convs[e].lin_l.weight)
+                hi = lo + inp.shape[0]
+                if const is None:
+                    torch.mm(inp, w_t, out=xs[lo:hi])
+                else:  # the constant goes through the mean: rows without neighbours stay 0
+                    torch.addmm(const, inp, w_t, out=xs[lo:hi])
                 lo = hi
             acc = _sum_spmm(a_stack, xs)
             del xs
             acc.add_(bias)
         else:
-            acc = bias.expand(x_dst.shape[0], -1).clone()
-        for e in rels:
-            if e in fused.post:
-                a, rows = fused.post[e]
-                agg = spmm(a, x[e[0]], reduce="mean")
-                if rows is None:
-                    acc.addmm_(agg, convs[e].lin_l.weight.t())
-                else:
-                    acc.index_add_(0, rows, agg @ convs[e].lin_l.weight.t())
-            if convs[e].root_weight:
-                acc.addmm_(x_dst, convs[e].lin_r.weight.t())
+            acc = bias.expand(n_dst, -1).clone()
+        for kind, e, inp, w_t, const in terms:
+            if kind == "root":
+                acc.addmm_(inp, w_t)
+                continue
+            a, rows = fused.post[e]
+            agg = spmm(a, inp, reduce="mean")
+            if rows is None:
+                acc.addmm_(agg, w_t)  # its constant is in `bias`
+            else:
+                acc.index_add_(
+                    0, rows, agg @ w_t if const is None else torch.addmm(const, agg, w_t)
+                )
         out[dst] = acc
     return out
 
@@ -255,7 +296,16 @@ def embed_graph(
         else:
             adj = {k: v.to(device) for k, v in adjacency(g, layout).items()}
 
-        h0 = encoder.inputs(x)
+        if layout == "fused":
+            linear = encoder.inputs.linear
+            h0 = {
+                t: LinearInput(v, linear[t].weight, linear[t].bias)
+                if t in linear
+                else encoder.inputs.embedding[t](v)
+                for t, v in x.items()
+            }
+        else:
+            h0 = encoder.inputs(x)
         h1 = layer(encoder.conv1, h0, adj)
         del h0
         degrees = (  # capped list lengths

@@ -64,14 +64,62 @@ def test_fused_layout_matches_pyg_on_the_tiny_marketplace(tiny_tables):
         hidden_dim=16,
         embedding_dim=8,
     )
+    with torch.no_grad():  # non-zero biases: the input bias is carried through every path
+        for p in enc.parameters():
+            p.add_(0.1 * torch.randn_like(p))
     fused = fused_adjacency(g.capped(5), list(g.relations))
-    compressed = [e for e, (_, rows) in fused.post.items() if rows is not None]
-    full = [e for e, (_, rows) in fused.post.items() if rows is None]
-    assert fused.stacked and compressed and full  # every code path of the fused layer runs
+    entity = ("member", "job")
+    stacked_from_entities = [e for r, _ in fused.stacked.values() for e in r if e[0] in entity]
+    compressed = [e for e, (_, r) in fused.post.items() if r is not None and e[0] in entity]
+    full = [e for e, (_, r) in fused.post.items() if r is None]
+    assert stacked_from_entities and compressed and full  # every path of the fused layer runs
     a = embed_graph(enc, g, cap=5, layout="fused")
     b = embed_graph(enc, g, cap=5, layout="sparse")
     for k in ("member", "job"):
         np.testing.assert_allclose(a[k], b[k], atol=1e-5)
+
+
+def test_fused_layer_with_linear_inputs_on_every_path_equals_heteroconv():
+    """A hand-made graph where raw member inputs (LinearInput) meet each path: a stacked
+    projection (members into the more numerous jobs), a post relation over every row (members
+    into fewer titles, all with a member) and over some rows (members into companies), roots."""
+    from torch_geometric.nn import HeteroConv, SAGEConv
+
+    from gnn_encoder.graph import Relation, SnapshotGraph
+    from gnn_encoder.inference import LinearInput, _fused_mean_layer, _summed_layer
+
+    def rel(lists):
+        indptr = np.concatenate([[0], np.cumsum([len(x) for x in lists])]).astype(np.int64)
+        idx = np.asarray([i for x in lists for i in x], np.int64)
+        return Relation(indptr, idx, np.zeros(len(idx), np.int64))
+
+    relations = {
+        ("member", "engaged", "job"): rel([[0], [1, 2], [], [0, 1, 2], [2], []]),  # 3 < 4 rows
+        ("member", "has_title", "title"): rel([[0, 1], [2]]),  # full, 3 members > 2 titles
+        ("member", "works_at", "company"): rel([[0, 1], [], [2]]),  # rows 0 and 2 only
+        ("job", "rev_engaged", "member"): rel([[0, 3], [1, 3], [1, 3, 4]]),
+    }
+    nodes = {"member": 3, "job": 6, "title": 2, "company": 3}
+    g = SnapshotGraph(None, np.arange(3), np.arange(6), nodes, relations)
+    fused = fused_adjacency(g, list(relations))
+    assert [e for r, _ in fused.stacked.values() for e in r] == [("member", "engaged", "job")]
+    assert fused.post[("member", "has_title", "title")][1] is None
+    assert fused.post[("member", "works_at", "company")][1].tolist() == [0, 2]
+    torch.manual_seed(0)
+    conv = HeteroConv({e: SAGEConv((4, 4), 5) for e in relations}, aggr="sum").eval()
+    inputs = torch.nn.Linear(7, 4)
+    with torch.no_grad():
+        for p in [*conv.parameters(), *inputs.parameters()]:
+            p.add_(0.2 * torch.randn_like(p))  # non-zero biases everywhere
+        feats = torch.randn(3, 7)
+        x = {t: torch.randn(n, 4) for t, n in nodes.items()}
+        x["member"] = inputs(feats)
+        expect = _summed_layer(conv, x, adjacency(g, "sparse"))
+        x["member"] = LinearInput(feats, inputs.weight, inputs.bias)
+        got = _fused_mean_layer(conv, x, fused)
+    assert set(got) == set(expect)
+    for t in expect:
+        torch.testing.assert_close(got[t], expect[t], atol=1e-5, rtol=1e-5)
 
 
 def test_unknown_layout_is_refused_by_name():
