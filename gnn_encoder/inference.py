@@ -273,7 +273,8 @@ def embed_graph(
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if encoder.training:
         encoder.eval()
-    if any(p.device != torch.device(device) for p in encoder.parameters()):
+    first = next(encoder.parameters(), None)
+    if first is not None and first.device != torch.device(device):
         encoder.to(device)  # Module.to walks every submodule: skipped when already there
     x = {t: v.to(device) for t, v in full_inputs(graph).items()}
     if isinstance(encoder, NoMessagePassingEncoder):
