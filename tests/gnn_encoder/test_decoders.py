@@ -19,6 +19,11 @@ def test_cosine_and_dot_by_hand():
     torch.testing.assert_close(InBatchDecoder()(m, j), torch.tensor([0.0, 50.0]))
 
 
+def test_inbatch_decoder_of_the_config_scales_the_dot_product_by_root_dim():
+    m, j = torch.full((1, 16), 0.5), torch.full((1, 16), 2.0)
+    torch.testing.assert_close(make_decoder("inbatch", 16)(m, j), torch.tensor([16.0 / 4]))
+
+
 def test_inbatch_loss_adds_in_batch_negatives_by_hand():
     m = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     j = torch.tensor([[2.0, 0.0], [0.0, 3.0]])
