@@ -130,7 +130,7 @@ def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdj
         post[et] = (
             _csr_tensor(
                 torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
-                torch.from_numpy(rel.indices.astype(np.int64)),
+                torch.from_numpy(np.asarray(rel.indices, dtype=np.int64)),
                 torch.ones(rel.num_edges),
                 size=(len(with_neighbours), n_src),
             ),
