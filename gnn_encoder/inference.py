@@ -45,12 +45,12 @@ def _csr_tensor(indptr, indices, values, size) -> torch.Tensor:
 
 
 def adjacency(graph: SnapshotGraph, layout: str = "sparse") -> dict[EdgeType, torch.Tensor]:
-    """Every relation of `graph` as a transposed sparse CSR adjacency (layout "sparse" or
-    "fused") or as edge_index."""
+    """Every relation of `graph` as a transposed sparse CSR adjacency (layout "sparse") or as
+    edge_index."""
     out = {}
     for et, rel in graph.relations.items():
         n_dst, n_src = graph.num_nodes[et[2]], graph.num_nodes[et[0]]
-        if layout in ("sparse", "fused"):
+        if layout == "sparse":
             out[et] = _csr_tensor(
                 torch.from_numpy(rel.indptr),
                 torch.from_numpy(rel.indices),
@@ -60,7 +60,7 @@ def adjacency(graph: SnapshotGraph, layout: str = "sparse") -> dict[EdgeType, to
         elif layout == "edge_index":
             out[et] = torch.stack([torch.from_numpy(rel.indices), torch.from_numpy(rel.rows())])
         else:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+            raise ValueError(f"layout must be 'sparse' or 'edge_index', got {layout!r}")
     return out
 
 
@@ -210,7 +210,7 @@ def _fused_mean_layer(hetero_conv, x: dict, fused: FusedAdjacency) -> dict[str, 
         n_dst = (x_dst.features if isinstance(x_dst, LinearInput) else x_dst).shape[0]
         # constant rows: every lin_l bias, and the input bias carried through a root transform
         # or a projection after a mean over rows that all have neighbours
-        terms = []  # (relation, kind, input, w_t)
+        terms = []  # (kind, relation, input, transposed weight, constant row or None)
         bias = sum(convs[e].lin_l.bias for e in rels)
         for e in rels:
             if e in fused.post:
@@ -282,22 +282,12 @@ def embed_graph(
     else:
         if isinstance(encoder, LinkSageEncoder) and encoder.aggregation == "attention":
             layout = "edge_index"
-        layer = _summed_layer
         if layout == "fused" and not (_fusable(encoder.conv1) and _fusable(encoder.conv2)):
             layout = "sparse"
         g = graph.capped(cap) if cap is not None else graph
         if layout == "fused":
             relations = [e for e, _ in encoder.conv1.convs.items()]
             fused = fused_adjacency(g, relations).to(device)
-            adj = None
-
-            def layer(hetero_conv, h, adj):
-                return _fused_mean_layer(hetero_conv, h, fused)
-
-        else:
-            adj = {k: v.to(device) for k, v in adjacency(g, layout).items()}
-
-        if layout == "fused":
             linear = encoder.inputs.linear
             h0 = {
                 t: LinearInput(v, linear[t].weight, linear[t].bias)
@@ -305,19 +295,25 @@ def embed_graph(
                 else encoder.inputs.embedding[t](v)
                 for t, v in x.items()
             }
+            degrees = {e: torch.from_numpy(r.degrees()).to(device) for e, r in g.relations.items()}
+
+            def layer(hetero_conv, h):
+                return _fused_mean_layer(hetero_conv, h, fused)
+
         else:
+            adj = {k: v.to(device) for k, v in adjacency(g, layout).items()}
             h0 = encoder.inputs(x)
-        h1 = layer(encoder.conv1, h0, adj)
+            degrees = in_degrees(adj, g.num_nodes)
+
+            def layer(hetero_conv, h):
+                return _summed_layer(hetero_conv, h, adj)
+
+        h1 = layer(encoder.conv1, h0)
         del h0
-        degrees = (  # capped list lengths
-            in_degrees(adj, g.num_nodes)
-            if adj is not None
-            else {e: torch.from_numpy(r.degrees()).to(device) for e, r in g.relations.items()}
-        )
-        for t, h in h1.items():
+        for t, h in h1.items():  # degrees: the capped list lengths
             term = encoder.degree_term(t, degrees)
             if term is not None:
                 h.add_(term)
             torch.relu_(h)
-        out = layer(encoder.conv2, h1, adj)
+        out = layer(encoder.conv2, h1)
     return {t: out[t].float().cpu().numpy() for t in ("member", "job")}

@@ -10,20 +10,23 @@ from gnn_encoder.inference import adjacency, embed_graph, fused_adjacency
 from gnn_encoder.model import LinkSageEncoder
 
 
+def _encoder(maps, *, hidden_dim=8, embedding_dim=4, aggregation="mean") -> LinkSageEncoder:
+    return LinkSageEncoder(
+        edge_types=list(edge_types()),
+        feature_dims=feature_dims(maps),
+        vocab_sizes={k: maps.size(k) for k in ATTRIBUTE_TYPES},
+        hidden_dim=hidden_dim,
+        embedding_dim=embedding_dim,
+        aggregation=aggregation,
+    )
+
+
 def _setup(aggregation="mean", day=10):
     torch.manual_seed(0)
     t = hand_tables()
     maps = build_id_maps(t, before=ts(8))
     g = build_graph(t, time=ts(day), id_maps=maps, top_skills=2)
-    enc = LinkSageEncoder(
-        edge_types=list(edge_types()),
-        feature_dims=feature_dims(maps),
-        vocab_sizes={k: maps.size(k) for k in ATTRIBUTE_TYPES},
-        hidden_dim=8,
-        embedding_dim=4,
-        aggregation=aggregation,
-    )
-    return t, maps, g, enc
+    return t, maps, g, _encoder(maps, aggregation=aggregation)
 
 
 def test_sparse_csr_adjacency_is_the_transposed_edge_index():
@@ -57,13 +60,7 @@ def test_fused_layout_matches_pyg_on_the_tiny_marketplace(tiny_tables):
     at = t.engagements["at"].quantile(0.5)
     maps = build_id_maps(t, before=at)
     g = build_graph(t, time=at, id_maps=maps)
-    enc = LinkSageEncoder(
-        edge_types=list(edge_types()),
-        feature_dims=feature_dims(maps),
-        vocab_sizes={k: maps.size(k) for k in ATTRIBUTE_TYPES},
-        hidden_dim=16,
-        embedding_dim=8,
-    )
+    enc = _encoder(maps, hidden_dim=16, embedding_dim=8)
     with torch.no_grad():  # non-zero biases: the input bias is carried through every path
         for p in enc.parameters():
             p.add_(0.1 * torch.randn_like(p))
