@@ -1,27 +1,50 @@
-# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv if needed.
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv and install the
+# system packages the tests need when they are missing (apt-get as root; otherwise the exact command).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= configs/demo.yaml
+SYSTEM_PACKAGES := redis-server chromium
+# TensorFlow's C++ logging and oneDNN notice, and setuptools' banners, are not the product speaking.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_ENABLE_ONEDNN_OPTS ?= 0
+export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint importlint format bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	# setuptools' banner about editable installs is advice to packagers, not to users
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## run the whole pipeline on configs/demo.yaml and write the A/B report
+system-deps:  ## redis-server (Redis online store, nearline tests) and chromium (HTML report test)
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages:$$missing. Run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+demo: $(STAMP) system-deps  ## run the whole pipeline on configs/demo.yaml and write the A/B report
 	$(BIN)/linksage run --config $(CONFIG)
 
-test: $(STAMP) lint  ## ruff, then the test suite
+test: $(STAMP) system-deps lint importlint  ## ruff, import-linter contracts, then the test suite
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+importlint: $(STAMP)  ## the stage boundaries (contracts in pyproject.toml)
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

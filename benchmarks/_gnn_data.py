@@ -10,7 +10,7 @@ from gnn_encoder.id_maps import build_id_maps
 
 def marketplace_graph(members: int, seed: int = 7):
     """Synthetic marketplace (the `paper` preset) of `members` members, graph at day 56."""
-    from linksage.synthetic import generate_marketplace
+    from linksage.synthetic.marketplace import generate_marketplace
 
     start = pd.Timestamp("2026-01-01", tz="UTC")
     tables = generate_marketplace(members=members, seed=seed, start=start, days=84)

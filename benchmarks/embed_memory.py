@@ -29,7 +29,7 @@ from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import ATTRIBUTE_TYPES, edge_types
 from gnn_encoder.id_maps import build_id_maps
 from gnn_encoder.model import LinkSageEncoder
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 
 def peak_gib() -> float:

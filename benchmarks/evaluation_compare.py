@@ -23,7 +23,7 @@ from evaluation.compare import compare
 from evaluation.runs import Arm
 from evaluation.segments import build_segments
 from evaluation.task_metrics import MetricSettings
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 T_GNN_END = pd.Timestamp("2026-02-26", tz="UTC")
 T_TEST = (pd.Timestamp("2026-03-12", tz="UTC"), pd.Timestamp("2026-03-26", tz="UTC"))

@@ -29,7 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linksage.feature_store import (
+from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA
+from linksage.feature_store.store import (
     apply_repo,
     arrow_embeddings,
     check_embedding_files,
@@ -39,7 +40,6 @@ from linksage.feature_store import (
     open_store,
     publish_embeddings,
 )
-from linksage.profile_features import JOB_SCHEMA, MEMBER_SCHEMA
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 GNN_REFS = [f"{v}:{f}" for v in ("member_gnn", "job_gnn") for f in ("embedding", "model_version")]
@@ -271,7 +271,7 @@ def main() -> None:
         if not args.skip_redis and shutil.which("redis-server"):
             import redis
 
-            from gnn_encoder.nearline.local_redis import local_redis_server
+            from tests.support.local_redis import local_redis_server
 
             with local_redis_server(work) as (host, port):
                 kw = {"online_store": "redis", "redis_connection_string": f"{host}:{port}"}

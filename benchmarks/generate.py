@@ -23,8 +23,8 @@ BUDGET_GIB = 8.0
 
 def measure(members: int, days: int, seed: int) -> dict:
     """Generate and write one marketplace in this process; return its figures."""
-    from linksage.synthetic import generate_marketplace
-    from linksage.tables import write_tables
+    from linksage.data.tables import write_tables
+    from linksage.synthetic.marketplace import generate_marketplace
 
     t0 = time.perf_counter()
     tables = generate_marketplace(

@@ -39,8 +39,8 @@ def prepare(root: Path, members: int, cap: int, seed: int) -> dict:
     from gnn_encoder.id_maps import build_id_maps
     from gnn_encoder.model import LinkSageEncoder
     from gnn_encoder.onnx_export import export_ego_onnx
-    from linksage.synthetic import generate_marketplace
-    from linksage.tables import write_tables
+    from linksage.data.tables import write_tables
+    from linksage.synthetic.marketplace import generate_marketplace
 
     start = pd.Timestamp("2026-01-01", tz="UTC")
     tables = generate_marketplace(members=members, seed=seed, start=start, days=42)
@@ -118,11 +118,11 @@ def main() -> None:
     import redis
 
     from gnn_encoder.nearline.events import event_to_json
-    from gnn_encoder.nearline.local_redis import local_redis_server
     from gnn_encoder.nearline.replay import events_from_tables
     from gnn_encoder.nearline.sources import publish_redis
-    from linksage.feature_store import apply_repo, ensure_repo, open_store, write_settings
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
+    from linksage.feature_store.store import apply_repo, ensure_repo, open_store, write_settings
+    from tests.support.local_redis import local_redis_server
 
     with tempfile.TemporaryDirectory() as tmp, local_redis_server(tmp) as (host, port):
         root = Path(tmp)
@@ -259,7 +259,7 @@ def _worker_entry(paths, port, refresh, sink, out, baseline) -> None:
 
     torch.set_num_threads(1)
     from gnn_encoder.nearline.service import run_nearline
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
 
     root = Path(paths["root"])
     tables = read_tables(root / "data", validate=False)

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -40,10 +37,10 @@ from linksage.config import load_config  # noqa: E402
 
 def build_experiment(root: Path, members: int):
     """The demo config moved under `root`, with data, profile features and embeddings in Feast."""
-    from linksage.datasource import ensure_data
-    from linksage.feature_store import arrow_embeddings, ensure_repo, prepare_and_materialize
-    from linksage.profile_features import write_profile_features
-    from linksage.tables import read_tables
+    from linksage.data.datasource import ensure_data
+    from linksage.data.tables import read_tables
+    from linksage.feature_store.profile_features import write_profile_features
+    from linksage.feature_store.store import arrow_embeddings, ensure_repo, prepare_and_materialize
 
     cfg = load_config(
         ROOT / "configs" / "demo.yaml",
@@ -151,7 +148,7 @@ def main() -> None:
     parser.add_argument("--arm", default="gnn")
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
-    from rankers.train import train_ranker_from_config
+    from linksage.cli.rankers import train_ranker_from_config
 
     with tempfile.TemporaryDirectory(prefix="bench-rankers-") as tmp:
         t0 = time.perf_counter()

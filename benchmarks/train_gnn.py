@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--aggregation", default="mean")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from linksage.synthetic import generate_marketplace
+    from linksage.synthetic.marketplace import generate_marketplace
 
     start = pd.Timestamp("2026-01-01", tz="UTC")
     tables = generate_marketplace(members=args.members, seed=7, start=start, days=84)

@@ -1,10 +1,8 @@
-"""The evaluation's entry points: evaluate a run (training what is missing), compare two runs.
+"""The evaluation's entry points. Neither trains nor generates: predictions on disk + tables +
+windows in, a Report out.
 
 - `evaluate_runs(run_dir, ...)`: compare the control and gnn arms already on disk, audit the
   artifacts for leakage, optionally add the nearline ablation; plain keyword arguments.
-- `evaluate(config)`: what `linksage evaluate` and `linksage run` call: trains missing ranker runs
-  through `rankers.train.train_ranker_from_config`, then `evaluate_runs`, then writes
-  OUT/evaluation/report.{md,html,json} and the config beside them.
 - `compare_runs(run_a, run_b)`: the same comparison between one arm of two runs (e.g. mean vs
   attention encoder, or a clean run vs a deliberately leaky one).
 """
@@ -18,16 +16,13 @@ from pathlib import Path
 from evaluation.compare import compare
 from evaluation.leakage import audit_run
 from evaluation.result import AuditCheck, LeakageAudit, Report
-from evaluation.runs import TASKS, MissingRunError, available_seeds, load_arm, predictions_path
+from evaluation.runs import TASKS, MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments
 from evaluation.task_metrics import MetricSettings
 from linksage.config import ExperimentConfig, WindowsSection, load_config
+from linksage.data.tables import Tables
 from linksage.errors import LinksageError
-from linksage.tables import Tables
-
-ARMS = ("control", "gnn")
-NEARLINE_ARM = "gnn_nearline"  # written by the nearline stage for jymbii and search (issue 8)
-NEARLINE_TASKS = ("jymbii", "search")
+from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
 
 
 def evaluate_runs(
@@ -109,66 +104,6 @@ def evaluate_runs(
     return report
 
 
-def _train_missing(config: ExperimentConfig) -> None:
-    missing = [
-        (t, a, s)
-        for t in config.rankers.tasks
-        for a in ARMS
-        for s in config.evaluation.seeds
-        if not predictions_path(config.output_dir, t, a, s).is_file()
-    ]
-    if not missing:
-        return
-    try:
-        from rankers.train import train_ranker_from_config
-    except ImportError as err:
-        raise LinksageError(
-            f"{len(missing)} ranker runs are missing (e.g. {missing[0]}) and the rankers stage "
-            f"(rankers.train.train_ranker_from_config) is not available: {err}"
-        ) from None
-    for task, arm, seed in missing:
-        train_ranker_from_config(config, task, arm, seed)
-
-
-def evaluate(
-    config: ExperimentConfig, *, train_missing: bool = True, progress: bool = True
-) -> Report:
-    """Train missing ranker runs (both arms, every seed), compare, audit and write the reports
-    to OUT/evaluation/ (report.md, report.html, report.json, config.yaml)."""
-    if train_missing:
-        _train_missing(config)
-    from linksage.datasource import load_tables
-
-    ev = config.evaluation
-    out_dir = config.output_dir / "evaluation"
-    report = evaluate_runs(
-        config.output_dir,
-        tables=load_tables(config.data, config.data_dir, validate=False),
-        windows=config.windows,
-        seeds=ev.seeds,
-        repo_dir=config.feast.repo_dir,
-        tasks=config.rankers.tasks,
-        nearline_arm=NEARLINE_ARM if ev.nearline_ablation else None,
-        bootstrap_samples=ev.bootstrap_samples,
-        alpha=ev.alpha,
-        cold_start_max_engagements=ev.cold_start_max_engagements,
-        ndcg_k=ev.ndcg_k,
-        recall_k=ev.recall_k,
-        ebr_recall_k=ev.ebr_recall_k,
-        progress=progress,
-    )
-    report.meta["config"] = config.name
-    if ev.LEAKY_embed_on_full_graph:
-        report.notes.append(
-            "This run was made with evaluation.LEAKY_embed_on_full_graph: embeddings saw the test "
-            "window. The audit must fail; compare it with a clean run (`linksage compare CLEAN "
-            "LEAKY`) to see the inflation."
-        )
-    config.save(out_dir / "config.yaml")
-    report.write(out_dir)
-    return report
-
-
 def _run_config(run_dir: Path) -> ExperimentConfig:
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
@@ -186,7 +121,7 @@ def compare_runs(
 ) -> Report:
     """Compare `arm` of run B (treatment) with `arm` of run A (control), paired over the test
     requests both runs share (they must use the same data and windows), with both audits."""
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
 
     run_a, run_b = Path(run_a), Path(run_b)
     cfg_a, cfg_b = _run_config(run_a), _run_config(run_b)

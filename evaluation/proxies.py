@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 TOP_JOB_SKILLS = 3
 

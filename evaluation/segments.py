@@ -19,8 +19,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from linksage.schema import SEEKER_INTENTS
-from linksage.tables import Tables
+from linksage.data.schema import SEEKER_INTENTS
+from linksage.data.tables import Tables
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from evaluation.metrics import RANKING_TASKS, corpus_recall, request_metrics
 from evaluation.proxies import proxy_flags
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 
 @dataclass(frozen=True)

@@ -29,37 +29,22 @@ from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import build_graph
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.onnx_export import export_ego_onnx
+from linksage.data.tables import Tables
+from linksage.feature_store.embeddings import embeddings_table
 from linksage.io import atomic_write_text, write_parquet
-from linksage.tables import Tables
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def _table(
-    id_name: str, ids: list[np.ndarray], embs: list[np.ndarray], times: list, version: str, dim: int
-) -> pa.Table:
-    n = [len(i) for i in ids]
-    flat = np.concatenate(embs).astype(np.float32).reshape(-1) if ids else np.zeros(0, np.float32)
-    emb = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dim).cast(
-        pa.list_(pa.float32())
-    )
-    ts = (
-        np.concatenate(
-            [
-                np.full(k, pd.Timestamp(t).value // 1000, np.int64)
-                for k, t in zip(n, times, strict=True)
-            ]
-        )
-        if ids
-        else np.zeros(0, np.int64)
-    )
-    return pa.table(
-        {
-            id_name: pa.array(np.concatenate(ids) if ids else np.zeros(0, np.int64), pa.int64()),
-            "embedding": emb,
-            "event_timestamp": pa.array(ts, pa.int64()).cast(TIMESTAMP),
-            "model_version": pa.array([version] * sum(n), pa.string()),
-        }
+def _stacked(id_column: str, acc: tuple[list, list, list], version: str, dim: int) -> pa.Table:
+    """Every snapshot's (ids, vectors) as one embeddings table stamped with its snapshot time."""
+    ids, vectors, times = acc
+    return embeddings_table(
+        id_column=id_column,
+        ids=np.concatenate(ids) if ids else np.zeros(0, np.int64),
+        vectors=np.concatenate(vectors) if ids else np.zeros((0, dim), np.float32),
+        event_timestamps=np.repeat(
+            np.asarray([pd.Timestamp(t) for t in times], "datetime64[ns]"), [len(i) for i in ids]
+        ),
+        model_version=version,
     )
 
 
@@ -132,9 +117,11 @@ def embed_snapshots(
         )
     repo = Path(repo_data_dir)
     write_parquet(
-        _table("member_id", *members, ckpt.model_version, dim), repo / "member_embeddings.parquet"
+        _stacked("member_id", members, ckpt.model_version, dim), repo / "member_embeddings.parquet"
     )
-    write_parquet(_table("job_id", *jobs, ckpt.model_version, dim), repo / "job_embeddings.parquet")
+    write_parquet(
+        _stacked("job_id", jobs, ckpt.model_version, dim), repo / "job_embeddings.parquet"
+    )
     manifest = {
         "model_version": ckpt.model_version,
         "embedding_dim": dim,

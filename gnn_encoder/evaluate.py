@@ -25,7 +25,7 @@ from gnn_encoder.graph import _ns, build_graph
 from gnn_encoder.id_maps import IdMaps
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.labels import job_lifetimes
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 POPULARITY = "popularity"
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps
-from linksage.schema import SEEKER_INTENTS, SENIORITY_RANGE
+from linksage.data.schema import SEEKER_INTENTS, SENIORITY_RANGE
 
 _N_SENIORITY = SENIORITY_RANGE[1] - SENIORITY_RANGE[0] + 1
 

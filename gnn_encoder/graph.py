@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps, position_key
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 NODE_TYPES = ("member", "job", "skill", "title", "company", "position")
 ENTITY_TYPES = ("member", "job")

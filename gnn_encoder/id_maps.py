@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 VOCAB_TYPES = ("skill", "title", "company", "position", "location")
 OOV = 0

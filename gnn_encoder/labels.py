@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.graph import SnapshotGraph, _ns
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 
 @dataclass

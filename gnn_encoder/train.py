@@ -41,9 +41,9 @@ from gnn_encoder.inference import embed_graph
 from gnn_encoder.labels import LinkLabels, link_labels
 from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder
 from gnn_encoder.sampler import NeighbourSampler, gather_inputs
+from linksage.data.tables import Tables
 from linksage.errors import LinksageError
 from linksage.io import atomic_path, atomic_write_text
-from linksage.tables import Tables
 
 
 class LinkModel(nn.Module):

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linksage.errors import ConfigError
+from linksage.tasks import TASKS
 
 
 class _Section(BaseModel):
@@ -148,15 +149,10 @@ class FeastSection(_Section):
     ttl_days: int = Field(30, ge=1)
 
 
-class RankersSection(_Section):
-    """TFRS ranker settings (rankers/)."""
+class RankerParams(_Section):
+    """A ranker's hyper-parameters: `rankers.train.train_ranker` takes them as `params`, and the
+    config's rankers section extends them, so each default is defined here once."""
 
-    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = (
-        "jymbii",
-        "search",
-        "taj",
-        "ebr",
-    )
     epochs: int = Field(5, ge=1)
     batch_size: int = Field(256, ge=8)
     learning_rate: float = Field(1e-3, gt=0)
@@ -167,6 +163,16 @@ class RankersSection(_Section):
         9, ge=1, description="sampled live jobs per request when impressions are absent"
     )
     early_stopping_patience: int = Field(2, ge=1)
+
+
+class RankersSection(RankerParams):
+    """TFRS ranker settings (rankers/): which tasks, and the shared hyper-parameters."""
+
+    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = TASKS
+
+    def params(self) -> RankerParams:
+        """The hyper-parameters alone, as the library takes them."""
+        return RankerParams(**self.model_dump(exclude={"tasks"}))
 
 
 class EvaluationSection(_Section):

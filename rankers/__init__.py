@@ -1,10 +1,12 @@
 """TFRS rankers (jymbii, search, taj, ebr) trained on Feast feature services, exported to ONNX.
 
 TensorFlow Recommenders needs the tf-keras (Keras 2) API, so the package selects it before any
-module imports TensorFlow.
+module imports TensorFlow, and quiets TensorFlow's C++ start-up notices (oneDNN, CUDA probing):
+they are not the product speaking. This is the one place these settings live.
 """
 
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

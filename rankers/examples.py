@@ -24,11 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linksage.tables import Tables
+from linksage.data.tables import Tables
+from linksage.tasks import TASKS  # noqa: E402  (re-exported)
 from rankers.live_jobs import sample_negatives
 from rankers.windows import SPLITS, SplitWindows
 
-TASKS = ("jymbii", "search", "taj", "ebr")
 BASE_COLUMNS = ["split", "request_id", "member_id", "job_id", "at", "label"]
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from linksage.config import RankerParams
+from linksage.data.tables import Tables, read_tables
 from linksage.errors import LinksageError
-from linksage.feature_store import feature_ts_columns, open_store
+from linksage.feature_store.store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
-from linksage.tables import Tables, read_tables
 from rankers.examples import TASKS, build_examples
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
@@ -45,14 +46,7 @@ def train_ranker(
     repo_dir: Path | str,
     output_dir: Path | str,
     windows: SplitWindows,
-    epochs: int = 5,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    id_embedding_dim: int = 16,
-    cross_layers: int = 2,
-    hidden_units: tuple[int, ...] = (128, 64),
-    negatives_per_request: int = 9,
-    early_stopping_patience: int = 2,
+    params: RankerParams = RankerParams(),
     feature_service: str | None = None,
     config_yaml: str | None = None,
     tables: Tables | None = None,
@@ -72,7 +66,9 @@ def train_ranker(
     service = feature_service or feature_service_name(task, arm)
     run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
     tables = tables if tables is not None else read_tables(data_dir, validate=False)
-    examples = build_examples(task, tables, windows, negatives_per_request=negatives_per_request)
+    examples = build_examples(
+        task, tables, windows, negatives_per_request=params.negatives_per_request
+    )
     specs = model_specs(open_store(repo_dir), service, task)
     frame = training_frame(repo_dir, examples, service, task=task, progress=progress)
     frames = {s: frame[frame["split"] == s].reset_index(drop=True) for s in SPLITS}
@@ -81,12 +77,12 @@ def train_ranker(
     make_deterministic(seed)
     common = {
         "seed": seed,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "id_embedding_dim": id_embedding_dim,
-        "hidden_units": tuple(hidden_units),
-        "early_stopping_patience": early_stopping_patience,
+        "epochs": params.epochs,
+        "batch_size": params.batch_size,
+        "learning_rate": params.learning_rate,
+        "id_embedding_dim": params.id_embedding_dim,
+        "hidden_units": tuple(params.hidden_units),
+        "early_stopping_patience": params.early_stopping_patience,
         "progress": progress,
         "desc": f"{task}/{arm}/seed{seed}",
     }
@@ -95,7 +91,7 @@ def train_ranker(
         corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
         result = train_retrieval(frames, corpus, tables.jobs, plan, **common)
     else:
-        result = train_ranking(frames, plan, task=task, cross_layers=cross_layers, **common)
+        result = train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **common)
 
     staging = run_dir.parent / f".{run_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
@@ -103,18 +99,18 @@ def train_ranker(
         parity = result.save(staging)
         plan.save(staging / "features.json")
         kwargs = {k: v for k, v in common.items() if k not in ("progress", "desc")}
-        params = {
+        run_params = {
             "task": task,
             "arm": arm,
             "feature_service": service,
-            "negatives_per_request": negatives_per_request,
-            "cross_layers": cross_layers,
+            "negatives_per_request": params.negatives_per_request,
+            "cross_layers": params.cross_layers,
             **kwargs,
-            "hidden_units": list(hidden_units),
+            "hidden_units": list(params.hidden_units),
         }
         atomic_write_text(
             staging / "config.yaml",
-            config_yaml or yaml.safe_dump({"rankers": params}, sort_keys=False),
+            config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False),
         )
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
         _plot_curves(result.history, staging / "curves.png", title=common["desc"])
@@ -129,7 +125,7 @@ def train_ranker(
             "examples": {s: int(len(f)) for s, f in frames.items()},
             "inputs": plan.names(),
             "warnings": data_warnings,
-            "run_params": params,
+            "run_params": run_params,
         }
         atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
         write_parquet(_prediction_table(result.predictions), staging / "predictions.parquet")
@@ -138,32 +134,6 @@ def train_ranker(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_dir
-
-
-def train_ranker_from_config(config, task: str, arm: str, seed: int, **overrides) -> Path:
-    """`train_ranker` with the arguments unpacked from an ExperimentConfig (saved beside it)."""
-    from linksage.datasource import ensure_data
-
-    r = config.rankers
-    kwargs = {
-        "task": task,
-        "arm": arm,
-        "seed": seed,
-        "data_dir": ensure_data(config.data, config.data_dir),
-        "repo_dir": config.feast.repo_dir,
-        "output_dir": config.output_dir,
-        "windows": SplitWindows.from_section(config.windows),
-        "epochs": r.epochs,
-        "batch_size": r.batch_size,
-        "learning_rate": r.learning_rate,
-        "id_embedding_dim": r.id_embedding_dim,
-        "cross_layers": r.cross_layers,
-        "hidden_units": tuple(r.hidden_units),
-        "negatives_per_request": r.negatives_per_request,
-        "early_stopping_patience": r.early_stopping_patience,
-        "config_yaml": config.to_yaml(),
-    }
-    return train_ranker(**{**kwargs, **overrides})
 
 
 def _check_trainable(task: str, train: pd.DataFrame, windows: SplitWindows) -> list[str]:

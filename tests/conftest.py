@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import rankers  # noqa: F401  (selects tf-keras before any test imports TensorFlow)
 
 TINY_MEMBERS = 400
 
@@ -62,7 +60,7 @@ def tiny_config(tmp_path):
 def tiny_data_dir(tmp_path_factory) -> Path:
     """A tiny synthetic marketplace written once per test session (read-only for tests)."""
     from linksage.config import parse_config
-    from linksage.datasource import ensure_data
+    from linksage.data.datasource import ensure_data
 
     root = tmp_path_factory.mktemp("tiny")
     cfg = parse_config(tiny_config_dict(root))
@@ -72,6 +70,6 @@ def tiny_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_tables(tiny_data_dir):
     """The tiny marketplace's tables (do not mutate; copy first)."""
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
 
     return read_tables(tiny_data_dir, validate=False)

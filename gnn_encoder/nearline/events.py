@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from linksage.schema import ENGAGEMENT_ACTIONS, RECRUITER_ACTIONS, SEEKER_INTENTS
+from linksage.data.schema import ENGAGEMENT_ACTIONS, RECRUITER_ACTIONS, SEEKER_INTENTS
 
 EVENT_FIELD = "event"  # the stream-entry field that carries the JSON object
 

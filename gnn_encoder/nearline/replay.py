@@ -23,8 +23,8 @@ from gnn_encoder.nearline.events import (
     RecruiterAction,
     event_to_json,
 )
+from linksage.data.tables import Tables
 from linksage.io import atomic_write_text
-from linksage.tables import Tables
 
 _ORDER = {
     "member_joined": 0,
@@ -183,7 +183,7 @@ def replay_to(
     from rich.progress import Progress
 
     from gnn_encoder.nearline.sources import parse_source_uri, publish_redis
-    from linksage.datasource import load_tables
+    from linksage.data.datasource import load_tables
 
     kind, args = parse_source_uri(target)
     tables = load_tables(data, data_dir, validate=False)

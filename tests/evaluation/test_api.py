@@ -9,7 +9,7 @@ import pytest
 from evaluation.api import compare_runs, evaluate
 from evaluation.runs import MissingRunError
 from linksage.config import parse_config
-from linksage.tables import write_tables
+from linksage.data.tables import write_tables
 from tests.conftest import tiny_config_dict
 from tests.evaluation.conftest import write_run
 

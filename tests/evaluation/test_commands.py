@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from linksage.cli import app
+from linksage.cli.app import app
 from linksage.config import parse_config
 from tests.conftest import tiny_config_dict
 from tests.evaluation.conftest import write_run

@@ -6,7 +6,7 @@ import pandas as pd
 
 from evaluation.metrics import request_metrics
 from evaluation.proxies import proxy_flags, qualified_flags
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 T0 = pd.Timestamp("2026-02-05", tz="UTC")
 T1 = pd.Timestamp("2026-02-12", tz="UTC")

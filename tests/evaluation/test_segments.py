@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaluation.segments import build_segments, request_counts
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 T0 = pd.Timestamp("2026-01-10", tz="UTC")
 

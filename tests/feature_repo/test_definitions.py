@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linksage.feature_store import (
+from linksage.feature_store.store import (
     check_embedding_files,
     copy_repo,
     load_definitions,
@@ -18,7 +18,7 @@ from linksage.feature_store import (
     template_dir,
     write_settings,
 )
-from tests.linksage.feast_data import DIM, SNAPSHOTS, build_repo, embedding_tables, newest_rows
+from tests.support.feast_data import DIM, SNAPSHOTS, build_repo, embedding_tables, newest_rows
 
 TASKS = ("jymbii", "search", "taj", "ebr")
 

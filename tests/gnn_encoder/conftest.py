@@ -28,7 +28,7 @@ def tiny_run(tmp_path_factory, tiny_data_dir):
     """(config path, config) after `linksage train-gnn` and `linksage embed` on tiny data."""
     from typer.testing import CliRunner
 
-    from linksage.cli import app
+    from linksage.cli.app import app
     from linksage.config import load_config
 
     root = tmp_path_factory.mktemp("gnn_run")

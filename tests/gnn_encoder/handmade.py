@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 
 def ts(day: int, hour: int = 0) -> pd.Timestamp:

@@ -4,8 +4,8 @@ import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from gnn_encoder.commands import gnn_dir
-from linksage.cli import app
+from linksage.cli.app import app
+from linksage.cli.gnn import gnn_dir
 
 
 def test_train_gnn_writes_the_run_directory(tiny_run):

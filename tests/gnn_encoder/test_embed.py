@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gnn_encoder.checkpoint import load_checkpoint
-from gnn_encoder.commands import gnn_dir
 from gnn_encoder.embed import embed_snapshots
+from linksage.cli.gnn import gnn_dir
 
 
 def test_embed_output_schema_and_rows(tiny_run, tiny_tables):

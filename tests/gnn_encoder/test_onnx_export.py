@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from gnn_encoder.checkpoint import load_checkpoint
-from gnn_encoder.commands import gnn_dir
 from gnn_encoder.ego import SnapshotLookup, build_ego_inputs
 from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import ATTRIBUTE_TYPES, build_graph, edge_types
@@ -13,6 +12,7 @@ from gnn_encoder.id_maps import build_id_maps
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.model import LinkSageEncoder
 from gnn_encoder.onnx_export import export_ego_onnx, run_onnx
+from linksage.cli.gnn import gnn_dir
 
 
 def test_exported_onnx_matches_linksage_embed_on_500_nodes(tiny_run, tiny_tables):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from gnn_encoder.commands import gnn_dir
+from linksage.cli.gnn import gnn_dir
 
 
 def test_ddp_two_processes_on_tiny_data(tiny_run, tmp_path):

@@ -21,8 +21,8 @@ def ranker_experiment(tmp_path_factory, tiny_data_dir, tiny_tables):
     """(config, tables): tiny data, profile features and random embeddings applied in a temp
     Feast repo; the online store holds the last snapshot."""
     from linksage.config import parse_config
-    from linksage.feature_store import arrow_embeddings, ensure_repo, prepare_and_materialize
-    from linksage.profile_features import write_profile_features
+    from linksage.feature_store.profile_features import write_profile_features
+    from linksage.feature_store.store import arrow_embeddings, ensure_repo, prepare_and_materialize
 
     root = tmp_path_factory.mktemp("rankers")
     raw = tiny_config_dict(root)
@@ -61,7 +61,7 @@ def ranker_experiment(tmp_path_factory, tiny_data_dir, tiny_tables):
 @pytest.fixture(scope="session")
 def trained_runs(ranker_experiment):
     """{(task, arm): run_dir} for every task in both arms, seed 0, one short epoch each."""
-    from rankers.train import train_ranker_from_config
+    from linksage.cli.rankers import train_ranker_from_config
 
     cfg, tables = ranker_experiment
     return {

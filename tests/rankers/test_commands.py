@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from linksage.cli import app
+from linksage.cli.app import app
 
 
 def test_train_ranker_writes_a_run_and_refuses_an_unknown_arm(ranker_experiment):

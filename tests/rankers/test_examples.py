@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 from rankers.examples import build_examples
 from rankers.windows import SplitWindows
 

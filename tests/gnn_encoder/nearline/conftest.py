@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gnn_encoder.nearline.local_redis import local_redis_server
+from tests.support.local_redis import local_redis_server
 
 
 @pytest.fixture
@@ -37,8 +37,8 @@ def nearline_experiment(tmp_path, tiny_data_dir):
     from gnn_encoder.checkpoint import save_checkpoint
     from gnn_encoder.decoders import make_decoder
     from linksage.config import parse_config
-    from linksage.feature_store import apply_repo, ensure_repo, write_settings
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
+    from linksage.feature_store.store import apply_repo, ensure_repo, write_settings
     from tests.conftest import tiny_config_dict
     from tests.gnn_encoder.nearline.helpers import export_encoders, random_encoder, vocab
 

@@ -18,7 +18,7 @@ from gnn_encoder.nearline.encoders import EgoEncoders
 from gnn_encoder.nearline.service import bootstrap_state
 from gnn_encoder.nearline.state import GraphState
 from gnn_encoder.onnx_export import export_ego_onnx
-from linksage.tables import Tables
+from linksage.data.tables import Tables
 
 
 def random_encoder(id_maps: IdMaps, *, seed: int = 0, aggregation: str = "mean") -> LinkSageEncoder:

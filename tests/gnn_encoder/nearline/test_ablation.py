@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from gnn_encoder.nearline.ablation import build_nearline_repo, nearline_job_embeddings
 from gnn_encoder.nearline.replay import events_from_tables
+from linksage.cli.ablation import build_nearline_repo, nearline_job_embeddings
 from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
 from tests.gnn_encoder.nearline.helpers import batch_embeddings
 
 
 def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experiment):
     from gnn_encoder.checkpoint import load_checkpoint
-    from linksage.feature_store import FEATURE_TS, arrow_embeddings, historical_features
+    from linksage.data.tables import read_tables
+    from linksage.feature_store.store import FEATURE_TS, arrow_embeddings, historical_features
     from linksage.io import write_parquet
-    from linksage.tables import read_tables
 
     _, cfg = nearline_experiment
     tables = read_tables(cfg.data_dir, validate=False)
@@ -62,7 +62,7 @@ def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experim
             daily.append_column(FEATURE_TS, daily["event_timestamp"]),
             repo / "data" / f"{entity}_gnn.parquet",
         )
-    from linksage.profile_features import write_profile_features
+    from linksage.feature_store.profile_features import write_profile_features
 
     write_profile_features(tables, [start], repo)
     copy = build_nearline_repo(
@@ -77,7 +77,7 @@ def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experim
             "event_timestamp": [at, first[job], end + pd.Timedelta(days=1)],
         }
     )
-    from linksage.feature_store import apply_repo
+    from linksage.feature_store.store import apply_repo
 
     apply_repo(repo)
     offline = historical_features(repo, entity_df, "jymbii_gnn")

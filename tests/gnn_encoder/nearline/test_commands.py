@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from linksage.cli import app
+from linksage.cli.app import app
 from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
 from tests.gnn_encoder.nearline.helpers import batch_embeddings
 
@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def _online(repo_dir, entity: str, ids: list[int]) -> dict[int, np.ndarray]:
-    from linksage.feature_store import open_store
+    from linksage.feature_store.store import open_store
 
     store = open_store(repo_dir)
     rows = store.get_online_features(
@@ -29,7 +29,7 @@ def test_file_source_end_to_end_equals_batch_snapshot(nearline_experiment, tmp_p
     """Replay every test-window event before s into a file, run the worker (ego refresh) until
     idle: each touched job's (and member's) online embedding equals `linksage embed`'s at s."""
     from gnn_encoder.checkpoint import load_checkpoint
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
 
     path, cfg = nearline_experiment
     s = cfg.windows.t_test_start + pd.Timedelta(days=3)

@@ -161,7 +161,7 @@ def test_worker_process_killed_mid_stream_resumes_from_last_ack(
     """SIGKILL the real `linksage nearline` process mid-stream, restart it: every event applied
     exactly once, nothing pending, the online store equals the uninterrupted batch result."""
     from gnn_encoder.checkpoint import load_checkpoint
-    from linksage.tables import read_tables
+    from linksage.data.tables import read_tables
     from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
     from tests.gnn_encoder.nearline.test_commands import _online
 

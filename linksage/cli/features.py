@@ -1,0 +1,91 @@
+"""Feature-store commands: `linksage features` and `linksage materialize`."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from linksage.config import ExperimentConfig, load_config
+from linksage.errors import ConfigError
+
+console = Console()
+
+
+def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
+    """Write the profile feature parquet (every snapshot time) into the config's feature repo."""
+    from linksage.data.datasource import load_tables
+    from linksage.feature_store.profile_features import write_profile_features
+    from linksage.feature_store.store import ensure_repo
+
+    tables = load_tables(cfg.data, cfg.data_dir)
+    repo = ensure_repo(cfg.feast.repo_dir)
+    times = cfg.snapshot_times()
+    with console.status(f"profile features at {len(times)} snapshot times"):
+        paths = write_profile_features(tables, times, repo, top_k=cfg.gnn.top_skills)
+    cfg.save(repo / "data" / "config.yaml")
+    return paths
+
+
+def _manifest_model(cfg: ExperimentConfig) -> str | None:
+    """The model_version the embeddings must carry, from `linksage embed`'s manifest."""
+    path = cfg.output_dir / "gnn" / "embeddings_manifest.json"
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text())
+    dim = manifest.get("embedding_dim")
+    if dim is not None and int(dim) != cfg.gnn.embedding_dim:
+        raise ConfigError(
+            f"{path}: embedding_dim {dim} does not match gnn.embedding_dim "
+            f"{cfg.gnn.embedding_dim} in the config"
+        )
+    return manifest.get("model_version")
+
+
+def materialize_from_config(cfg: ExperimentConfig) -> dict[str, int]:
+    """Guard the embeddings, apply the repo and materialize the range the test window serves:
+    [t_test_start - ttl_days, t_test_end] (newest row per entity in that range goes online)."""
+    from linksage.feature_store.store import prepare_and_materialize
+
+    f = cfg.feast
+    start = cfg.windows.t_test_start - timedelta(days=f.ttl_days)
+    end = cfg.windows.t_test_end
+    with console.status(f"feast apply + materialize {start:%Y-%m-%d} .. {end:%Y-%m-%d}"):
+        rows = prepare_and_materialize(
+            f.repo_dir,
+            ttl_days=f.ttl_days,
+            embedding_dim=cfg.gnn.embedding_dim,
+            start=start,
+            end=end,
+            model_version=_manifest_model(cfg),
+            online_store=f.online_store,
+            redis_connection_string=f.redis_connection_string,
+        )
+    return rows
+
+
+def features(
+    config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
+) -> None:
+    """Write member/job profile features at each snapshot time (data before it only)."""
+    for name, path in features_from_config(load_config(config)).items():
+        console.print(f"{name}: {path}")
+
+
+def materialize(
+    config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
+) -> None:
+    """Check the embeddings, `feast apply` the repo, materialize the test window online."""
+    cfg = load_config(config)
+    rows = materialize_from_config(cfg)
+    store = cfg.feast.online_store
+    console.print(f"materialized into {store} from {cfg.feast.repo_dir}: {rows}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the feature-store commands to the CLI."""
+    app.command("features")(features)
+    app.command("materialize")(materialize)
