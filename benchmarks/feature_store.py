@@ -29,10 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA
-from linksage.feature_store.store import (
+from linksage.feature_store import (
     apply_repo,
-    arrow_embeddings,
     check_embedding_files,
     copy_repo,
     historical_features,
@@ -40,6 +38,8 @@ from linksage.feature_store.store import (
     open_store,
     publish_embeddings,
 )
+from linksage.feature_store.embeddings import embeddings_table
+from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 GNN_REFS = [f"{v}:{f}" for v in ("member_gnn", "job_gnn") for f in ("embedding", "model_version")]
@@ -74,11 +74,11 @@ def build(repo: Path, *, members: int, jobs: int, dim: int, snapshots: int, seed
     for entity, n in (("member", members), ("job", jobs)):
         ids = np.arange(1, n + 1, dtype=np.int64)
         parts = [
-            arrow_embeddings(
-                ids,
-                rng.standard_normal((n, dim), dtype=np.float32),
+            embeddings_table(
                 id_column=f"{entity}_id",
-                event_timestamp=t,
+                ids=ids,
+                vectors=rng.standard_normal((n, dim), dtype=np.float32),
+                event_timestamps=[t] * len(ids),
                 model_version="bench",
             )
             for t in times

@@ -121,7 +121,7 @@ def main() -> None:
     from gnn_encoder.nearline.replay import events_from_tables
     from gnn_encoder.nearline.sources import publish_redis
     from linksage.data.tables import read_tables
-    from linksage.feature_store.store import apply_repo, ensure_repo, open_store, write_settings
+    from linksage.feature_store import apply_repo, ensure_repo, open_store, write_settings
     from tests.support.local_redis import local_redis_server
 
     with tempfile.TemporaryDirectory() as tmp, local_redis_server(tmp) as (host, port):

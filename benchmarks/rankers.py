@@ -39,8 +39,9 @@ def build_experiment(root: Path, members: int):
     """The demo config moved under `root`, with data, profile features and embeddings in Feast."""
     from linksage.data.datasource import ensure_data
     from linksage.data.tables import read_tables
+    from linksage.feature_store import ensure_repo, prepare_and_materialize
+    from linksage.feature_store.embeddings import embeddings_table
     from linksage.feature_store.profile_features import write_profile_features
-    from linksage.feature_store.store import arrow_embeddings, ensure_repo, prepare_and_materialize
 
     cfg = load_config(
         ROOT / "configs" / "demo.yaml",
@@ -59,11 +60,11 @@ def build_experiment(root: Path, members: int):
     for entity, frame in (("member", tables.members), ("job", tables.jobs)):
         ids = frame[f"{entity}_id"].to_numpy()
         parts = [
-            arrow_embeddings(
-                ids,
-                rng.normal(size=(len(ids), dim)),
+            embeddings_table(
                 id_column=f"{entity}_id",
-                event_timestamp=t,
+                ids=ids,
+                vectors=rng.normal(size=(len(ids), dim)),
+                event_timestamps=[t] * len(ids),
                 model_version="random-bench",
             )
             for t in times

@@ -1,4 +1,4 @@
-"""Leakage audit: re-check the time rules of DESIGN.md on the artifacts a run produced.
+"""Leakage audit: re-check the time rules (docs/time_rules.md) on the artifacts a run produced.
 
 Each check reads files (never a stage's memory) and says what it looked at:
 - gnn_training_window: the GNN's training data ends before t_gnn_end (OUT/gnn/metrics.json);

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import textwrap
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -18,7 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from evaluation.metrics import LOWER_IS_BETTER  # noqa: E402
-from evaluation.result import Comparison  # noqa: E402
+
+if TYPE_CHECKING:
+    from evaluation.result import Comparison
 
 WIN, LOSS, FLAT = "#2a9d55", "#c0392b", "#7f8c8d"
 

@@ -12,13 +12,16 @@ import html
 import json
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 import numpy as np
 from rich.table import Table
 
-from evaluation.result import Comparison, Report
 from evaluation.significance import MetricComparison
+
+if TYPE_CHECKING:  # rendering reads results; results never need rendering to exist
+    from evaluation.result import Comparison, Report
 from linksage.io import atomic_write_text
 
 HEADER = [

@@ -1,7 +1,7 @@
 """The evaluation's results as plain objects; the Report renders itself through evaluation.report.
 
-`Report.to_dict()` is report.json (DESIGN.md's schema, validated against report.schema.json):
-`tasks` and `leakage_audit` exactly as DESIGN.md has them, plus `meta` (arms, seeds, alpha, tests),
+`Report.to_dict()` is report.json (validated against report.schema.json; docs/report.md reads it
+field by field): `tasks` and `leakage_audit`, plus `meta` (arms, seeds, alpha, tests),
 `details` (request counts, seed spread, which test gave each p-value) and `sections` (extra
 comparisons: the nearline ablation, a leaky run against a clean one).
 """

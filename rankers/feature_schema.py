@@ -85,7 +85,7 @@ def _kind(field_name: str, dtype) -> Kind | None:
 
 def service_specs(store, feature_service: str) -> list[FeatureSpec]:
     """Specs for every input feature of a Feast feature service (full names `<view>__<f>`)."""
-    from linksage.feature_store.store import get_feature_service
+    from linksage.feature_store import get_feature_service
 
     service = get_feature_service(store, feature_service)
     specs = []

@@ -1,7 +1,7 @@
 """Serving sketch: score a member's candidate jobs from the Feast online store with ONNX.
 
 The path a ranking service would call: read the run's feature service online for one member and
-its candidates (`linksage.feature_store.store.online_features`), add the request features (the query),
+its candidates (`linksage.feature_store.online_features`), add the request features (the query),
 turn them into model inputs with the run's saved `FeaturePlan`, run the ONNX model (EBR: both
 towers, score = dot product). No TensorFlow is imported.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linksage.feature_store.store import online_features, open_store
+from linksage.feature_store import online_features, open_store
 from rankers.export import onnx_predict, onnx_session
 from rankers.feature_plan import FeaturePlan
 from rankers.request_features import add_request_features

@@ -22,7 +22,7 @@ import yaml
 from linksage.config import RankerParams
 from linksage.data.tables import Tables, read_tables
 from linksage.errors import LinksageError
-from linksage.feature_store.store import feature_ts_columns, open_store
+from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
 from rankers.examples import TASKS, build_examples
 from rankers.feature_plan import FeaturePlan

@@ -1,5 +1,5 @@
 """Training frames: ranker examples + the task-and-arm feature service, point-in-time joined by
-Feast (`linksage.feature_store.store.historical_features`), + the request features.
+Feast (`linksage.feature_store.historical_features`), + the request features.
 
 Features reach the rankers only through this join: every feature column is `<view>__<feature>`
 as Feast names it, and `<view>__feature_ts` records the event timestamp of the row picked (the
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from linksage.feature_store.store import historical_features
+from linksage.feature_store import historical_features
 from rankers.request_features import add_request_features
 
 NO_MEMBER = -1  # member id of corpus rows (job features only; member views join nothing)
@@ -35,7 +35,7 @@ def training_frame(
     entity_df = examples.rename(columns={"at": "event_timestamp"})
     if "split" in entity_df:
         entity_df["split"] = entity_df["split"].astype(str)
-    # historical_features applies the dask-token workaround itself (linksage.feature_store.store)
+    # historical_features applies the dask-token workaround itself (linksage.feature_store)
     frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
     frame = frame.rename(columns={"event_timestamp": "at"})
     return add_request_features(frame, task)
@@ -65,6 +65,6 @@ def corpus_frame(
     keys = pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
     keys = keys.astype({"job_id": "int64"})
     entity_df = keys.assign(member_id=NO_MEMBER, event_timestamp=keys["bucket"])
-    # historical_features applies the dask-token workaround itself (linksage.feature_store.store)
+    # historical_features applies the dask-token workaround itself (linksage.feature_store)
     frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
     return frame.drop(columns=["member_id", "event_timestamp"])

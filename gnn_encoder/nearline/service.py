@@ -95,7 +95,7 @@ def run_nearline(
     `trim_inputs=False` / `async_push=False` restore the slower paths (cap-padded ONNX inputs,
     synchronous `store.push`) for comparison (benchmarks/nearline.py --baseline)."""
     from gnn_encoder.checkpoint import load_checkpoint
-    from linksage.feature_store.store import apply_repo, ensure_repo, open_store
+    from linksage.feature_store import apply_repo, ensure_repo, open_store
 
     ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
     encoders = EgoEncoders(

@@ -41,7 +41,7 @@ class FeastSink:
     _async: bool | None = field(default=None, init=False, repr=False)
 
     def write(self, entity, ids, vectors, timestamps) -> None:
-        from linksage.feature_store.store import FEATURE_TS, push_embeddings
+        from linksage.feature_store import FEATURE_TS, push_embeddings
 
         frame = pd.DataFrame(
             {

@@ -34,7 +34,7 @@ _REPO_DATA = (
 
 def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa.Table) -> Path:
     """A copy of the feature repo whose `job_gnn` source holds daily + nearline rows; applied."""
-    from linksage.feature_store.store import FEATURE_TS, apply_repo, copy_repo
+    from linksage.feature_store import FEATURE_TS, apply_repo, copy_repo
 
     daily = Path(repo_dir) / "data" / "job_gnn.parquet"
     if not daily.is_file():

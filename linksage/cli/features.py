@@ -18,8 +18,8 @@ console = Console()
 def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
     """Write the profile feature parquet (every snapshot time) into the config's feature repo."""
     from linksage.data.datasource import load_tables
+    from linksage.feature_store import ensure_repo
     from linksage.feature_store.profile_features import write_profile_features
-    from linksage.feature_store.store import ensure_repo
 
     tables = load_tables(cfg.data, cfg.data_dir)
     repo = ensure_repo(cfg.feast.repo_dir)
@@ -48,7 +48,7 @@ def _manifest_model(cfg: ExperimentConfig) -> str | None:
 def materialize_from_config(cfg: ExperimentConfig) -> dict[str, int]:
     """Guard the embeddings, apply the repo and materialize the range the test window serves:
     [t_test_start - ttl_days, t_test_end] (newest row per entity in that range goes online)."""
-    from linksage.feature_store.store import prepare_and_materialize
+    from linksage.feature_store import prepare_and_materialize
 
     f = cfg.feast
     start = cfg.windows.t_test_start - timedelta(days=f.ttl_days)

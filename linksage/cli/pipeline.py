@@ -6,16 +6,18 @@ orders them, shows progress and saves the config beside the outputs.
 
 from __future__ import annotations
 
-import time
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from linksage.cli.stage_table import StageTable
 from linksage.config import ExperimentConfig
 from linksage.data.datasource import ensure_data
 from linksage.errors import DataValidationError
+from linksage.io import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -87,17 +89,19 @@ STAGES: tuple[Stage, ...] = (
 
 
 def run_pipeline(cfg: ExperimentConfig, console: Console | None = None) -> Path:
-    """Run every stage for `cfg`; return the path of the markdown report."""
+    """Run every stage for `cfg`; print the stage table; return the path of the markdown report."""
     console = console or Console()
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     cfg.save(cfg.output_dir / "config.yaml")
-    started = time.perf_counter()
+    stages = StageTable()
     for i, stage in enumerate(STAGES, 1):
         console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
-        t0 = time.perf_counter()
-        stage.run(cfg)
-        console.print(f"[green]{stage.name} done in {time.perf_counter() - t0:.1f}s")
+        with stages.measure(stage.name) as record:
+            stage.run(cfg)
+        console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
+    atomic_write_text(cfg.output_dir / "stages.json", json.dumps(stages.to_dict(), indent=1))
     report = cfg.output_dir / "evaluation" / "report.md"
-    console.rule(f"finished in {time.perf_counter() - started:.0f}s")
+    console.rule("finished")
+    console.print(stages.to_rich())
     console.print(f"report: {report} (.html, .json beside it)")
     return report

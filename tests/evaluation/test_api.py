@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from evaluation.api import compare_runs, evaluate
+from evaluation.api import compare_runs
 from evaluation.runs import MissingRunError
+from linksage.cli.evaluate import evaluate_from_config as evaluate
 from linksage.config import parse_config
 from linksage.data.tables import write_tables
 from tests.conftest import tiny_config_dict

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linksage.feature_store.store import (
+from linksage.feature_store import (
     check_embedding_files,
     copy_repo,
     load_definitions,

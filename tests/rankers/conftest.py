@@ -21,8 +21,9 @@ def ranker_experiment(tmp_path_factory, tiny_data_dir, tiny_tables):
     """(config, tables): tiny data, profile features and random embeddings applied in a temp
     Feast repo; the online store holds the last snapshot."""
     from linksage.config import parse_config
+    from linksage.feature_store import ensure_repo, prepare_and_materialize
+    from linksage.feature_store.embeddings import embeddings_table
     from linksage.feature_store.profile_features import write_profile_features
-    from linksage.feature_store.store import arrow_embeddings, ensure_repo, prepare_and_materialize
 
     root = tmp_path_factory.mktemp("rankers")
     raw = tiny_config_dict(root)
@@ -36,11 +37,11 @@ def ranker_experiment(tmp_path_factory, tiny_data_dir, tiny_tables):
     for entity, frame in (("member", tiny_tables.members), ("job", tiny_tables.jobs)):
         ids = frame[f"{entity}_id"].to_numpy()
         parts = [
-            arrow_embeddings(
-                ids,
-                rng.normal(size=(len(ids), dim)),
+            embeddings_table(
                 id_column=f"{entity}_id",
-                event_timestamp=t,
+                ids=ids,
+                vectors=rng.normal(size=(len(ids), dim)),
+                event_timestamps=[t] * len(ids),
                 model_version="random-test",
             )
             for t in times

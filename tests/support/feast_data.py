@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linksage.data.tables import Tables
+from linksage.feature_store import copy_repo
+from linksage.feature_store.embeddings import embeddings_table
 from linksage.feature_store.profile_features import write_profile_features
-from linksage.feature_store.store import arrow_embeddings, copy_repo
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SNAPSHOTS = [T0 + timedelta(days=d) for d in (1, 2, 3)]
@@ -115,11 +116,11 @@ def embedding_tables(seed: int = 0, model: str = MODEL) -> dict[str, pa.Table]:
                 present = [j for j in ids if j != 12 or last]
             vectors = rng.normal(size=(len(present), DIM)).astype(np.float32)
             parts.append(
-                arrow_embeddings(
-                    present,
-                    vectors,
+                embeddings_table(
                     id_column=f"{entity}_id",
-                    event_timestamp=s,
+                    ids=present,
+                    vectors=vectors,
+                    event_timestamps=[s] * len(present),
                     model_version=model,
                 )
             )

@@ -38,7 +38,7 @@ def nearline_experiment(tmp_path, tiny_data_dir):
     from gnn_encoder.decoders import make_decoder
     from linksage.config import parse_config
     from linksage.data.tables import read_tables
-    from linksage.feature_store.store import apply_repo, ensure_repo, write_settings
+    from linksage.feature_store import apply_repo, ensure_repo, write_settings
     from tests.conftest import tiny_config_dict
     from tests.gnn_encoder.nearline.helpers import export_encoders, random_encoder, vocab
 

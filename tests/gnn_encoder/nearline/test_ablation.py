@@ -15,7 +15,8 @@ from tests.gnn_encoder.nearline.helpers import batch_embeddings
 def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experiment):
     from gnn_encoder.checkpoint import load_checkpoint
     from linksage.data.tables import read_tables
-    from linksage.feature_store.store import FEATURE_TS, arrow_embeddings, historical_features
+    from linksage.feature_store import FEATURE_TS, historical_features
+    from linksage.feature_store.embeddings import embeddings_table
     from linksage.io import write_parquet
 
     _, cfg = nearline_experiment
@@ -51,11 +52,11 @@ def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experim
     ids = sorted(i for t, i in daily_jobs if t == "job")
     for entity in ("job", "member"):
         keys = sorted(i for t, i in daily_jobs if t == entity)
-        daily = arrow_embeddings(
-            keys,
-            np.stack([daily_jobs[(entity, i)] for i in keys]),
+        daily = embeddings_table(
             id_column=f"{entity}_id",
-            event_timestamp=start,
+            ids=keys,
+            vectors=np.stack([daily_jobs[(entity, i)] for i in keys]),
+            event_timestamps=[start] * len(keys),
             model_version=ckpt.model_version,
         )
         write_parquet(
@@ -77,7 +78,7 @@ def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experim
             "event_timestamp": [at, first[job], end + pd.Timedelta(days=1)],
         }
     )
-    from linksage.feature_store.store import apply_repo
+    from linksage.feature_store import apply_repo
 
     apply_repo(repo)
     offline = historical_features(repo, entity_df, "jymbii_gnn")

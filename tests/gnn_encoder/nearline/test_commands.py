@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def _online(repo_dir, entity: str, ids: list[int]) -> dict[int, np.ndarray]:
-    from linksage.feature_store.store import open_store
+    from linksage.feature_store import open_store
 
     store = open_store(repo_dir)
     rows = store.get_online_features(

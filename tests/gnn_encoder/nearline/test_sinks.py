@@ -11,7 +11,7 @@ from gnn_encoder.nearline.sinks import FeastSink
 
 @pytest.mark.parametrize("method", ["push", "write_to_online_store"])
 def test_feast_sink_rows_are_readable_online(nearline_experiment, method):
-    from linksage.feature_store.store import open_store
+    from linksage.feature_store import open_store
 
     _, cfg = nearline_experiment
     store = open_store(cfg.feast.repo_dir)
@@ -32,7 +32,7 @@ def test_feast_sink_rows_are_readable_online(nearline_experiment, method):
 @pytest.mark.parametrize("method", ["push", "write_to_online_store"])
 def test_feast_sink_redis_online_store(nearline_experiment, redis_server, method):
     """With Redis online, "push" goes through Feast's push_async (one event loop, reused)."""
-    from linksage.feature_store.store import apply_repo
+    from linksage.feature_store import apply_repo
 
     _, cfg = nearline_experiment
     conn = f"{redis_server[0]}:{redis_server[1]}"

@@ -12,7 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from linksage.cli.app import app
-from linksage.feature_store.store import arrow_embeddings, open_store
+from linksage.feature_store import open_store
+from linksage.feature_store.embeddings import embeddings_table
 from tests.conftest import tiny_config_dict
 
 
@@ -30,11 +31,11 @@ def _write_embeddings(repo, tiny_tables, times, dim, model="m1"):
     for entity, table in (("member", tiny_tables.members), ("job", tiny_tables.jobs)):
         ids = table[f"{entity}_id"].to_numpy()
         parts = [
-            arrow_embeddings(
-                ids,
-                rng.normal(size=(len(ids), dim)),
+            embeddings_table(
                 id_column=f"{entity}_id",
-                event_timestamp=t,
+                ids=ids,
+                vectors=rng.normal(size=(len(ids), dim)),
+                event_timestamps=[t] * len(ids),
                 model_version=model,
             )
             for t in times

@@ -11,8 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from linksage.feature_store.embedding_guard import EmbeddingValidationError
-from linksage.feature_store.store import (
+from linksage.feature_store import (
     FeatureStoreError,
     feature_ts_columns,
     historical_features,
@@ -22,6 +21,7 @@ from linksage.feature_store.store import (
     prepare_and_materialize,
     push_embeddings,
 )
+from linksage.feature_store.embedding_guard import EmbeddingValidationError
 from tests.support.feast_data import (
     DIM,
     JOBS,

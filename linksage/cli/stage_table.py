@@ -1,0 +1,91 @@
+"""Per-stage wall time and peak memory for `linksage run`'s closing table."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.table import Table
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0: write 5 to clear_refs); False if unable."""
+    try:
+        _CLEAR_REFS.write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_bytes() -> int:
+    """Peak resident set size of this process since the last reset (VmHWM), or since start."""
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@dataclass
+class StageRecord:
+    name: str
+    seconds: float = 0.0
+    peak_rss_bytes: int = 0
+    note: str = ""
+
+
+@dataclass
+class StageTable:
+    """Collects one record per stage; `measure` wraps a stage."""
+
+    records: list[StageRecord] = field(default_factory=list)
+    per_stage_peak: bool = True
+
+    @contextmanager
+    def measure(self, name: str) -> Iterator[StageRecord]:
+        record = StageRecord(name)
+        self.per_stage_peak = _reset_peak_rss() and self.per_stage_peak
+        started = time.perf_counter()
+        try:
+            yield record
+        finally:
+            record.seconds = time.perf_counter() - started
+            record.peak_rss_bytes = _peak_rss_bytes()
+            self.records.append(record)
+
+    def to_rich(self) -> Table:
+        """The table as `linksage run` prints it."""
+        peak = "peak RSS" if self.per_stage_peak else "peak RSS (process so far)"
+        table = Table(title="stages", title_justify="left")
+        for column, justify in (("stage", "left"), ("wall", "right"), (peak, "right")):
+            table.add_column(column, justify=justify)
+        table.add_column("", justify="left")
+        for r in self.records:
+            table.add_row(
+                r.name, f"{r.seconds:.1f} s", f"{r.peak_rss_bytes / 2**30:.2f} GiB", r.note
+            )
+        total = sum(r.seconds for r in self.records)
+        top = max((r.peak_rss_bytes for r in self.records), default=0)
+        table.add_row("total", f"{total:.1f} s", f"{top / 2**30:.2f} GiB", "", style="bold")
+        return table
+
+    def to_dict(self) -> list[dict]:
+        """The records as plain data (saved beside the run's outputs)."""
+        return [
+            {
+                "stage": r.name,
+                "seconds": round(r.seconds, 3),
+                "peak_rss_bytes": r.peak_rss_bytes,
+                "note": r.note,
+            }
+            for r in self.records
+        ]
