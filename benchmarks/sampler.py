@@ -15,11 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support (the reference loop) is not installed
 sys.path.insert(0, str(Path(__file__).parent))
 from _gnn_data import marketplace_graph  # noqa: E402
 
 from gnn_encoder.graph import relations_into  # noqa: E402
-from gnn_encoder.sampler import python_loop_sample, sample_rows  # noqa: E402
+from gnn_encoder.sampler import sample_rows  # noqa: E402
+from tests.support.reference_sampler import python_loop_sample  # noqa: E402
 
 
 def main() -> None:

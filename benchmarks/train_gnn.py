@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from gnn_encoder.train import train_gnn
+from linksage.config import GnnParams
 
 
 def main() -> None:
@@ -33,15 +34,18 @@ def main() -> None:
     start = pd.Timestamp("2026-01-01", tz="UTC")
     tables = generate_marketplace(members=args.members, seed=7, start=start, days=84)
     with tempfile.TemporaryDirectory() as out:
-        m = train_gnn(
-            tables=tables,
-            output_dir=Path(out),
-            t_gnn_end=start + pd.Timedelta(days=56),
+        params = GnnParams(
             epochs=args.epochs,
             patience=args.epochs,
             baselines=False,
             batch_size=args.batch_size,
             aggregation=args.aggregation,
+        )
+        m = train_gnn(
+            tables,
+            Path(out),
+            t_gnn_end=start + pd.Timedelta(days=56),
+            params=params,
             device="cpu",
             progress=False,
         )

@@ -162,34 +162,21 @@ def compare_runs(
         title=f"Run comparison: {names[1]} vs {names[0]}",
         progress=progress,
     )
-    audits = []
-    for r, cfg, n, a in zip((run_a, run_b), (cfg_a, cfg_b), names, arms, strict=True):
-        runs = [(t, arm, s) for t in a.predictions for s in a.seeds(t)]
-        audits.append(
-            audit_run(r, windows=cfg.windows, repo_dir=cfg.feast.repo_dir, ranker_runs=runs)
-        )
-        report.leakage_audit = report.leakage_audit or LeakageAudit()
-        report.leakage_audit.checks += [
-            AuditCheck(f"{n}/{c.name}", c.passed, c.detail) for c in audits[-1].checks
-        ]
-    if audits[0].passed != audits[1].passed:
-        leaky, clean = (1, 0) if audits[0].passed else (0, 1)
-        section = (
-            replace(report.comparison)
-            if leaky == 1
-            else compare(
-                arms[1],
-                arms[0],
-                segments=segments,
-                settings=settings,
-                bootstrap_samples=ev.bootstrap_samples,
-                alpha=ev.alpha,
-                progress=progress,
-            ).comparison
-        )
-        section.title = f"Leaky run vs clean run: {names[leaky]} failed the leakage audit"
-        section.description = f"Lifts of {names[leaky]} over the clean {names[clean]} are inflation from leaked test-window information, not improvement."
-        report.add_section("leaky_vs_clean", section)
+    _add_audits(
+        report,
+        runs=(run_a, run_b),
+        configs=(cfg_a, cfg_b),
+        names=names,
+        arms=arms,
+        arm=arm,
+        compare_kwargs=dict(
+            segments=segments,
+            settings=settings,
+            bootstrap_samples=ev.bootstrap_samples,
+            alpha=ev.alpha,
+            progress=progress,
+        ),
+    )
     report.meta.update(run_a=str(run_a), run_b=str(run_b), arm=arm)
     if cfg_a.feast.repo_dir == cfg_b.feast.repo_dir:
         report.notes.append(
@@ -198,3 +185,28 @@ def compare_runs(
     if out_dir is not None:
         report.write(Path(out_dir))
     return report
+
+
+def _add_audits(report: Report, *, runs, configs, names, arms, arm: str, compare_kwargs) -> None:
+    """Audit both runs into `report`; when exactly one fails, add the leaky-vs-clean section."""
+    audits = []
+    for r, cfg, n, a in zip(runs, configs, names, arms, strict=True):
+        ranker_runs = [(t, arm, s) for t in a.predictions for s in a.seeds(t)]
+        audits.append(
+            audit_run(r, windows=cfg.windows, repo_dir=cfg.feast.repo_dir, ranker_runs=ranker_runs)
+        )
+        report.leakage_audit = report.leakage_audit or LeakageAudit()
+        report.leakage_audit.checks += [
+            AuditCheck(f"{n}/{c.name}", c.passed, c.detail) for c in audits[-1].checks
+        ]
+    if audits[0].passed == audits[1].passed:
+        return
+    leaky, clean = (1, 0) if audits[0].passed else (0, 1)
+    section = (
+        replace(report.comparison)
+        if leaky == 1
+        else compare(arms[1], arms[0], **compare_kwargs).comparison
+    )
+    section.title = f"Leaky run vs clean run: {names[leaky]} failed the leakage audit"
+    section.description = f"Lifts of {names[leaky]} over the clean {names[clean]} are inflation from leaked test-window information, not improvement."
+    report.add_section("leaky_vs_clean", section)

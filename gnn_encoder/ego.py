@@ -84,6 +84,17 @@ def input_names(target_type: str, skill_nodes: bool = True) -> list[str]:
     return names
 
 
+def _parent(slot_name: str) -> str:
+    """The slot whose nodes' neighbour lists a slot holds ("h0_3" -> "h0", "h0" -> "t")."""
+    return slot_name.rsplit("_", 1)[0] if "_" in slot_name else "t"
+
+
+def _unique_rows(lookup, ids: np.ndarray, *args) -> np.ndarray:
+    """`lookup(unique ids, *args)` spread back over `ids` (each distinct node read once)."""
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    return np.asarray(lookup(*args[:1], uniq, *args[1:]))[inverse.reshape(-1)]
+
+
 def build_ego_inputs(
     target_type: str,
     target_ids: np.ndarray,
@@ -91,24 +102,47 @@ def build_ego_inputs(
     features: FeatureLookup,
     cap: int,
     skill_nodes: bool = True,
+    *,
+    trim: bool = False,
 ) -> dict[str, np.ndarray]:
-    """The ONNX input dict for `target_ids` (raw member or job ids), see the module docstring."""
+    """The ONNX input dict for `target_ids` (raw member or job ids), see the module docstring.
+
+    `trim` cuts each slot's neighbour axis to the widest real list in the batch (>= 1) instead
+    of padding it to `cap`: every masked aggregation ignores padding, so the embeddings are the
+    same, and padding the trimmed arrays back to `cap` with 0 gives the untrimmed ones.
+
+    Each distinct node's list and features are read once. Built hop by hop; a lookup with a
+    `prefetch(lists=, features=)` method (the nearline `GraphState`) is asked for each hop's
+    lists, then for all features, in one read each."""
     target_ids = np.asarray(target_ids, dtype=np.int64)
+    slots = ego_slots(target_type, skill_nodes)
+    prefetch = getattr(neighbours, "prefetch", None)
     ids_at: dict[str, np.ndarray] = {"t": target_ids}
     out: dict[str, np.ndarray] = {}
-    for slot in ego_slots(target_type, skill_nodes):
-        if slot.path:
-            parent = ids_at[slot.name.rsplit("_", 1)[0] if slot.name.count("_") else "t"]
-            flat = neighbours.neighbours(slot.path[-1], parent.reshape(-1), cap)
-            ids = np.asarray(flat, np.int64).reshape(*parent.shape, cap)
-            ids = np.where(parent[..., None] >= 0, ids, -1)
+    for hop in (1, 2):
+        level = [s for s in slots if len(s.path) == hop]
+        if prefetch is not None:
+            prefetch(lists=[(s.path[-1], ids_at[_parent(s.name)]) for s in level])
+        for slot in level:
+            parent = ids_at[_parent(slot.name)].reshape(-1)
+            flat = _unique_rows(neighbours.neighbours, parent, slot.path[-1], cap)
+            flat = np.where(parent[:, None] >= 0, flat.astype(np.int64), -1)
+            width = cap
+            if trim:
+                used = np.flatnonzero((flat >= 0).any(axis=0))
+                width = int(used[-1]) + 1 if len(used) else 1
+            ids = flat[:, :width].reshape(*ids_at[_parent(slot.name)].shape, width)
             ids_at[slot.name] = ids
             out[f"{slot.name}_mask"] = (ids >= 0).astype(np.float32)
-        else:
-            ids = target_ids
+    entity_slots = [s for s in slots if s.node_type in ENTITY_TYPES]
+    prefetch_features = getattr(features, "prefetch", None)
+    if prefetch_features is not None:
+        prefetch_features(features=[(s.node_type, ids_at[s.name]) for s in entity_slots])
+    for slot in slots:
+        ids = ids_at[slot.name]
         if slot.node_type in ENTITY_TYPES:
             valid = ids >= 0
-            feats = features.features(slot.node_type, ids[valid])
+            feats = _unique_rows(features.features, ids[valid], slot.node_type)
             x = np.zeros((*ids.shape, feats.shape[-1] if feats.ndim == 2 else 0), np.float32)
             x[valid] = feats
             out[f"{slot.name}_x"] = x

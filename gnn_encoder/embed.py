@@ -42,7 +42,8 @@ def _stacked(id_column: str, acc: tuple[list, list, list], version: str, dim: in
         ids=np.concatenate(ids) if ids else np.zeros(0, np.int64),
         vectors=np.concatenate(vectors) if ids else np.zeros((0, dim), np.float32),
         event_timestamps=np.repeat(
-            np.asarray([pd.Timestamp(t) for t in times], "datetime64[ns]"), [len(i) for i in ids]
+            np.asarray([pd.Timestamp(t).value for t in times], np.int64).astype("datetime64[ns]"),
+            [len(i) for i in ids],
         ),
         model_version=version,
     )
@@ -67,35 +68,12 @@ def embed_snapshots(
     gkw = {"id_maps": ckpt.id_maps, "top_skills": ckpt.top_skills, "skill_nodes": ckpt.skill_nodes}
     dim = ckpt.encoder_kwargs["embedding_dim"]
     if leaky_full_graph:
-        print(
-            "WARNING: evaluation.LEAKY_embed_on_full_graph is ON — every snapshot is embedded "
-            "from the graph INCLUDING the test window. These embeddings leak future edges; "
-            "results are not valid. The leakage audit must fail this run.",
-            file=sys.stderr,
-            flush=True,
-        )
-        if full_graph_end is None:
-            raise ValueError("leaky_full_graph needs full_graph_end (t_test_end)")
-        full = build_graph(tables, time=full_graph_end, **gkw)
-        full_emb = embed_graph(ckpt.encoder, full, cap=ckpt.neighbour_cap, device=device)
+        full = _leaky_full_graph(tables, ckpt, gkw, full_graph_end, device)
     members, jobs, snaps = ([], [], []), ([], [], []), []
     for s in tqdm(snapshot_times, desc="embed snapshots", disable=not progress):
         s = pd.Timestamp(s)
         if leaky_full_graph:
-            graph, emb = full, full_emb
-            m_keep = (
-                pd.to_datetime(
-                    tables.members.set_index("member_id").loc[graph.member_ids, "created_at"],
-                    utc=True,
-                ).to_numpy()
-                < s
-            )
-            j_keep = (
-                pd.to_datetime(
-                    tables.jobs.set_index("job_id").loc[graph.job_ids, "posted_at"], utc=True
-                ).to_numpy()
-                < s
-            )
+            graph, emb, m_keep, j_keep = _existing_at(tables, *full, s)
         else:
             graph = build_graph(tables, time=s, **gkw)
             emb = embed_graph(ckpt.encoder, graph, cap=ckpt.neighbour_cap, device=device)
@@ -131,15 +109,44 @@ def embed_snapshots(
     }
     gnn_dir = Path(gnn_dir)
     if export_onnx:
-        dims = feature_dims(ckpt.id_maps)
-        for target in ("member", "job"):
-            export_ego_onnx(
-                ckpt.encoder,
-                gnn_dir / f"encoder_{target}.onnx",
-                target_type=target,
-                cap=ckpt.neighbour_cap,
-                feature_dims=dims,
-                skill_nodes=ckpt.skill_nodes,
-            )
+        _export_encoders(ckpt, gnn_dir)
     atomic_write_text(gnn_dir / "embeddings_manifest.json", json.dumps(manifest, indent=2))
     return manifest
+
+
+def _leaky_full_graph(tables: Tables, ckpt, gkw: dict, full_graph_end, device: str):
+    """The deliberately leaky mode: one graph (and its embeddings) including the test window."""
+    print(
+        "WARNING: evaluation.LEAKY_embed_on_full_graph is ON — every snapshot is embedded "
+        "from the graph INCLUDING the test window. These embeddings leak future edges; "
+        "results are not valid. The leakage audit must fail this run.",
+        file=sys.stderr,
+        flush=True,
+    )
+    if full_graph_end is None:
+        raise ValueError("leaky_full_graph needs full_graph_end (t_test_end)")
+    full = build_graph(tables, time=full_graph_end, **gkw)
+    return full, embed_graph(ckpt.encoder, full, cap=ckpt.neighbour_cap, device=device)
+
+
+def _existing_at(tables: Tables, graph, emb: dict, s: pd.Timestamp):
+    """The full graph's embeddings, kept for the members and jobs that exist at `s`."""
+    created = tables.members.set_index("member_id").loc[graph.member_ids, "created_at"]
+    posted = tables.jobs.set_index("job_id").loc[graph.job_ids, "posted_at"]
+    m_keep = pd.to_datetime(created, utc=True).to_numpy() < s
+    j_keep = pd.to_datetime(posted, utc=True).to_numpy() < s
+    return graph, emb, m_keep, j_keep
+
+
+def _export_encoders(ckpt, gnn_dir: Path) -> None:
+    """The member and job ego-graph encoders as ONNX (what the nearline worker runs)."""
+    dims = feature_dims(ckpt.id_maps)
+    for target in ("member", "job"):
+        export_ego_onnx(
+            ckpt.encoder,
+            gnn_dir / f"encoder_{target}.onnx",
+            target_type=target,
+            cap=ckpt.neighbour_cap,
+            feature_dims=dims,
+            skill_nodes=ckpt.skill_nodes,
+        )

@@ -21,11 +21,12 @@ import pandas as pd
 import torch
 
 from gnn_encoder.decoders import score_matrix
-from gnn_encoder.graph import _ns, build_graph
+from gnn_encoder.graph import build_graph
 from gnn_encoder.id_maps import IdMaps
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.labels import job_lifetimes
 from linksage.data.tables import Tables
+from linksage.timeutil import ns, ns_array
 
 POPULARITY = "popularity"
 
@@ -36,7 +37,7 @@ def _apply_events(tables: Tables, start, end) -> pd.DataFrame:
     eng = eng[
         (eng["action"] == "apply").to_numpy() & (at >= start).to_numpy() & (at < end).to_numpy()
     ]
-    eng = eng.assign(t=_ns(eng["at"])).sort_values("t")
+    eng = eng.assign(t=ns_array(eng["at"])).sort_values("t")
     return eng.drop_duplicates(["member_id", "job_id"])
 
 
@@ -66,9 +67,7 @@ def link_prediction_metrics(
     s = pd.Timestamp(start)
     while s < end:
         e = min(s + step, pd.Timestamp(end))
-        chunk = applies[
-            (applies["t"] >= _ns(pd.Series([s]))[0]) & (applies["t"] < _ns(pd.Series([e]))[0])
-        ]
+        chunk = applies[(applies["t"] >= ns(s)) & (applies["t"] < ns(e))]
         if len(chunk):
             graph = build_graph(
                 tables,

@@ -208,16 +208,3 @@ def full_inputs(graph: SnapshotGraph) -> dict[str, torch.Tensor]:
     """Model inputs for every node of the graph."""
     ids = {t: torch.arange(n) for t, n in graph.num_nodes.items()}
     return gather_inputs(graph, ids)
-
-
-def python_loop_sample(
-    indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray, fanout: int, rng: np.random.Generator
-):
-    """Reference per-node Python sampler (benchmark baseline and test oracle)."""
-    owner, out = [], []
-    for pos, r in enumerate(rows):
-        nb = indices[indptr[r] : indptr[r + 1]]
-        pick = nb if len(nb) <= fanout else rng.choice(nb, fanout, replace=False)
-        owner.extend([pos] * len(pick))
-        out.extend(pick.tolist())
-    return np.asarray(owner, np.int64), np.asarray(out, np.int64)

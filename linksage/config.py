@@ -16,14 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linksage.errors import ConfigError
 from linksage.tasks import TASKS
+from linksage.timeutil import utc_datetime
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SyntheticSource(_Section):
@@ -35,7 +32,7 @@ class SyntheticSource(_Section):
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     days: int = Field(84, ge=7, description="length of the simulated activity period")
 
-    _utc_start = field_validator("start")(_utc)
+    _utc_start = field_validator("start")(utc_datetime)
 
 
 class DataSection(_Section):
@@ -66,7 +63,7 @@ class WindowsSection(_Section):
 
     _utc_all = field_validator(
         "t_gnn_end", "t_train_start", "t_train_end", "t_test_start", "t_test_end"
-    )(_utc)
+    )(utc_datetime)
 
     @model_validator(mode="after")
     def _no_leak(self) -> WindowsSection:
@@ -96,8 +93,9 @@ class WindowsSection(_Section):
         return self.t_train_end - timedelta(days=self.validation_days)
 
 
-class GnnSection(_Section):
-    """GraphSAGE encoder-decoder settings (gnn_encoder/)."""
+class GnnParams(_Section):
+    """The GNN's hyper-parameters: `gnn_encoder.train.train_gnn` takes them as `params`, and the
+    config's gnn section extends them, so each default is defined here once."""
 
     hidden_dim: int = Field(64, ge=4)
     embedding_dim: int = Field(64, ge=4)
@@ -119,9 +117,7 @@ class GnnSection(_Section):
     patience: int = Field(2, ge=1)
     batch_size: int = Field(512, ge=8)
     learning_rate: float = Field(3e-3, gt=0)
-    snapshot_every_days: float = Field(1.0, gt=0)
     seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
     baselines: bool = Field(True, description="also train the no-message-passing baseline")
     eval_max_applies: int = Field(
         2000, ge=10, description="future applies sampled for the link-prediction metrics"
@@ -129,15 +125,27 @@ class GnnSection(_Section):
     eval_step_days: float = Field(
         7.0, gt=0, description="snapshot spacing used by the link-prediction metrics"
     )
-    torch_threads: int = Field(
-        1, ge=0, description="torch intra-op threads per process (0 = torch's default)"
-    )
     train_slice_days: float | None = Field(
         None,
         gt=0,
         description="labels of each slice are scored on the graph at the slice start "
         "(null = one graph at the validation start for all labels)",
     )
+
+
+class GnnSection(GnnParams):
+    """GraphSAGE encoder-decoder settings (gnn_encoder/): the hyper-parameters, and how the
+    stages run them."""
+
+    snapshot_every_days: float = Field(1.0, gt=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    torch_threads: int = Field(
+        1, ge=0, description="torch intra-op threads per process (0 = torch's default)"
+    )
+
+    def params(self) -> GnnParams:
+        """The hyper-parameters alone, as the library takes them."""
+        return GnnParams(**self.model_dump(include=set(GnnParams.model_fields)))
 
 
 class FeastSection(_Section):

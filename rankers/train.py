@@ -93,47 +93,58 @@ def train_ranker(
     else:
         result = train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **common)
 
+    run_params = {
+        "task": task,
+        "arm": arm,
+        "feature_service": service,
+        "negatives_per_request": params.negatives_per_request,
+        "cross_layers": params.cross_layers,
+        **{k: v for k, v in common.items() if k not in ("progress", "desc")},
+        "hidden_units": list(params.hidden_units),
+    }
+    metrics = {
+        "task": task,
+        "arm": arm,
+        "seed": seed,
+        "feature_service": service,
+        **result.validation_metrics,
+        **result.timing,
+        "examples": {s: int(len(f)) for s, f in frames.items()},
+        "inputs": plan.names(),
+        "warnings": data_warnings,
+        "run_params": run_params,
+    }
+    config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
+    _write_run_dir(run_dir, result, plan, frame, metrics, config_text, title=common["desc"])
+    return run_dir
+
+
+def _write_run_dir(
+    run_dir: Path,
+    result,
+    plan: FeaturePlan,
+    frame: pd.DataFrame,
+    metrics: dict,
+    config_text: str,
+    *,
+    title: str,
+) -> None:
+    """Write every file of a run into a staging directory, then move it into place: a failed
+    run leaves the previous run directory (if any) untouched."""
     staging = run_dir.parent / f".{run_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
-        parity = result.save(staging)
+        metrics = {**metrics, "onnx_max_abs_diff": result.save(staging)}
         plan.save(staging / "features.json")
-        kwargs = {k: v for k, v in common.items() if k not in ("progress", "desc")}
-        run_params = {
-            "task": task,
-            "arm": arm,
-            "feature_service": service,
-            "negatives_per_request": params.negatives_per_request,
-            "cross_layers": params.cross_layers,
-            **kwargs,
-            "hidden_units": list(params.hidden_units),
-        }
-        atomic_write_text(
-            staging / "config.yaml",
-            config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False),
-        )
+        atomic_write_text(staging / "config.yaml", config_text)
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
-        _plot_curves(result.history, staging / "curves.png", title=common["desc"])
-        metrics = {
-            "task": task,
-            "arm": arm,
-            "seed": seed,
-            "feature_service": service,
-            **result.validation_metrics,
-            "onnx_max_abs_diff": parity,
-            **result.timing,
-            "examples": {s: int(len(f)) for s, f in frames.items()},
-            "inputs": plan.names(),
-            "warnings": data_warnings,
-            "run_params": run_params,
-        }
+        _plot_curves(result.history, staging / "curves.png", title=title)
         atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
         write_parquet(_prediction_table(result.predictions), staging / "predictions.parquet")
         write_parquet(_examples_table(frame), staging / "examples.parquet")
         _replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return run_dir
 
 
 def _check_trainable(task: str, train: pd.DataFrame, windows: SplitWindows) -> list[str]:

@@ -12,8 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linksage.errors import DataValidationError, MissingTableError
+from linksage.data.conform import ColumnTypeError, conform_table
 from linksage.data.schema import TABLES, TableSpec
+from linksage.errors import DataValidationError, MissingTableError
 
 
 @dataclass
@@ -105,7 +106,10 @@ def read_table(directory: Path | str, name: str) -> pd.DataFrame | None:
         if spec.required:
             raise MissingTableError(f"{path}: required table is missing")
         return None
-    return from_arrow(pq.read_table(path))
+    try:
+        return from_arrow(conform_table(spec, pq.read_table(path)))
+    except ColumnTypeError as err:
+        raise DataValidationError(f"{Path(directory)}/{err}", []) from None
 
 
 def read_tables(directory: Path | str, validate: bool = True) -> Tables:

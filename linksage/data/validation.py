@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linksage.data.conform import ColumnTypeError, conform_column
 from linksage.data.schema import SENIORITY_RANGE, TABLES, TableSpec
 
 MAX_EXAMPLES = 3
@@ -60,37 +61,25 @@ def _examples(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[dict]:
     return [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in rows.to_dict("records")]
 
 
-def _type_ok(expected: pa.DataType, actual: pa.DataType) -> bool:
-    if pa.types.is_timestamp(expected):
-        return pa.types.is_timestamp(actual) and actual.tz is not None
-    if pa.types.is_integer(expected):
-        return pa.types.is_integer(actual)
-    if pa.types.is_floating(expected):
-        return pa.types.is_floating(actual) or pa.types.is_integer(actual)
-    if pa.types.is_string(expected):
-        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
-    return actual.equals(expected)
-
-
-def _check_schema(spec: TableSpec, schema: pa.Schema, problems: list[Problem]) -> set[str]:
-    """Check columns and types; return the names of columns whose type is usable."""
-    usable = set()
+def _conform(spec: TableSpec, table: pa.Table, problems: list[Problem]) -> pa.Table:
+    """The table's usable contract columns in their contract types; one problem per column that
+    is missing (when required), of the wrong logical type, or whose values do not fit."""
+    names, arrays = [], []
     for col in spec.columns:
-        if col.name not in schema.names:
+        if col.name not in table.schema.names:
             if not col.optional:
                 problems.append(Problem(spec.file_name, col.name, "required column is missing"))
             continue
-        actual = schema.field(col.name).type
-        if not _type_ok(col.type, actual):
-            hint = (
-                " (timestamps must be timezone-aware UTC)" if pa.types.is_timestamp(actual) else ""
-            )
-            problems.append(
-                Problem(spec.file_name, col.name, f"wrong type {actual}, expected {col.type}{hint}")
-            )
+        try:
+            arrays.append(conform_column(col, table.column(col.name)))
+        except ColumnTypeError as err:
+            examples = [
+                {col.name: v} for v in table.column(col.name).slice(0, MAX_EXAMPLES).to_pylist()
+            ]
+            problems.append(Problem(spec.file_name, col.name, str(err), examples))
             continue
-        usable.add(col.name)
-    return usable
+        names.append(col.name)
+    return pa.table(arrays, names=names)
 
 
 def _check_values(spec: TableSpec, df: pd.DataFrame, usable: set[str], problems: list[Problem]):
@@ -226,8 +215,9 @@ def validate_directory(directory: Path | str) -> ValidationReport:
                 Problem(spec.file_name, None, f"not a readable parquet file: {err}")
             )
             continue
-        usable = _check_schema(spec, table.schema, report.problems)
-        df = table.select([c for c in table.schema.names if c in usable]).to_pandas()
+        conformed = _conform(spec, table, report.problems)
+        usable = set(conformed.schema.names)
+        df = conformed.to_pandas()
         _check_values(spec, df, usable, report.problems)
         frames[name] = df
         report.rows[name] = table.num_rows

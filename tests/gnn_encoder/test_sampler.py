@@ -6,7 +6,8 @@ from handmade import hand_tables, ts
 
 from gnn_encoder.graph import MEMBER_JOB_RELATIONS, build_graph
 from gnn_encoder.id_maps import build_id_maps
-from gnn_encoder.sampler import NeighbourSampler, python_loop_sample, sample_rows
+from gnn_encoder.sampler import NeighbourSampler, sample_rows
+from tests.support.reference_sampler import python_loop_sample
 
 # row 0: 0 neighbours, row 1: 2, row 2: 10 (ids 100..109)
 INDPTR = np.array([0, 0, 2, 12])

@@ -1,4 +1,4 @@
-"""Trimmed ego inputs: the same arrays as `build_ego_inputs` once padded back, the same
+"""Trimmed ego inputs: the same arrays as cap-padded ones once padded back, the same
 embeddings from the ONNX encoders (mean and attention aggregation), less padding."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from gnn_encoder.ego import SnapshotLookup, build_ego_inputs
 from gnn_encoder.graph import build_graph
-from gnn_encoder.nearline.encoders import EgoEncoders, ego_inputs
+from gnn_encoder.nearline.encoders import EgoEncoders
 from tests.gnn_encoder.handmade import hand_tables, ts
 from tests.gnn_encoder.nearline.helpers import export_encoders, random_encoder, vocab
 
@@ -30,12 +30,12 @@ def _pad(array: np.ndarray, shape: tuple[int, ...], fill) -> np.ndarray:
 
 
 @pytest.mark.parametrize("target", ["member", "job"])
-def test_trimmed_inputs_padded_back_equal_build_ego_inputs(snapshot, target):
+def test_trimmed_inputs_padded_back_equal_padded_inputs(snapshot, target):
     _, _, graph = snapshot
     lookup = SnapshotLookup(graph)
     ids = graph.member_ids if target == "member" else graph.job_ids
     full = build_ego_inputs(target, ids, lookup, lookup, CAP)
-    trimmed = ego_inputs(target, ids, lookup, lookup, CAP)
+    trimmed = build_ego_inputs(target, ids, lookup, lookup, CAP, trim=True)
     assert list(trimmed) == list(full)
     narrower = 0
     for name, array in full.items():

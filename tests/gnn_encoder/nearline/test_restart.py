@@ -163,7 +163,7 @@ def test_worker_process_killed_mid_stream_resumes_from_last_ack(
     from gnn_encoder.checkpoint import load_checkpoint
     from linksage.data.tables import read_tables
     from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
-    from tests.gnn_encoder.nearline.test_commands import _online
+    from tests.linksage.cli.test_nearline import _online
 
     path, cfg = nearline_experiment
     host, port = redis_server
