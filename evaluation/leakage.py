@@ -23,14 +23,7 @@ import pyarrow.parquet as pq
 
 from evaluation.result import AuditCheck, LeakageAudit
 from linksage.config import WindowsSection
-
-
-def _ts(value) -> pd.Timestamp:
-    return (
-        pd.Timestamp(value).tz_convert("UTC")
-        if pd.Timestamp(value).tzinfo
-        else pd.Timestamp(value, tz="UTC")
-    )
+from linksage.timeutil import utc
 
 
 def check_gnn_training(gnn_dir: Path, t_gnn_end) -> AuditCheck:
@@ -42,11 +35,11 @@ def check_gnn_training(gnn_dir: Path, t_gnn_end) -> AuditCheck:
     value = json.loads(path.read_text()).get("training_data_max_time")
     if value is None:
         return AuditCheck(name, False, f"{path}: no 'training_data_max_time'")
-    ok = _ts(value) < _ts(t_gnn_end)
+    ok = utc(value) < utc(t_gnn_end)
     return AuditCheck(
         name,
         ok,
-        f"training data max time {value} {'<' if ok else '>='} t_gnn_end {_ts(t_gnn_end).isoformat()}",
+        f"training data max time {value} {'<' if ok else '>='} t_gnn_end {utc(t_gnn_end).isoformat()}",
     )
 
 
@@ -61,7 +54,7 @@ def check_embedding_snapshots(manifest_path: Path) -> AuditCheck:
     if manifest.get("leaky_full_graph"):
         problems.append("LEAKY: embeddings were computed on the full graph (leaky_full_graph=true)")
     snaps = manifest.get("snapshots", [])
-    bad = [s for s in snaps if s.get("max_edge_time") and _ts(s["max_edge_time"]) >= _ts(s["time"])]
+    bad = [s for s in snaps if s.get("max_edge_time") and utc(s["max_edge_time"]) >= utc(s["time"])]
     if bad:
         s = bad[0]
         problems.append(
@@ -80,7 +73,7 @@ def check_embedding_rows(manifest_path: Path, embedding_files: list[Path]) -> Au
     if not Path(manifest_path).is_file():
         return AuditCheck(name, False, f"{manifest_path} not found: cannot verify")
     manifest = json.loads(Path(manifest_path).read_text())
-    times = {_ts(s["time"]) for s in manifest.get("snapshots", [])}
+    times = {utc(s["time"]) for s in manifest.get("snapshots", [])}
     problems, n_rows = [], 0
     for path in embedding_files:
         if not Path(path).is_file():
@@ -142,9 +135,9 @@ def check_examples(example_files: list[Path], windows: WindowsSection) -> list[A
     """Point-in-time features, disjoint windows and unseen test requests, over every run."""
     w = windows
     bounds = {
-        "train": (_ts(w.t_train_start), _ts(w.t_validation_start)),
-        "validation": (_ts(w.t_validation_start), _ts(w.t_train_end)),
-        "test": (_ts(w.t_test_start), _ts(w.t_test_end)),
+        "train": (utc(w.t_train_start), utc(w.t_validation_start)),
+        "validation": (utc(w.t_validation_start), utc(w.t_train_end)),
+        "test": (utc(w.t_test_start), utc(w.t_test_end)),
     }
     pit, win, unseen = [], [], []
     n_feat = 0
@@ -186,7 +179,7 @@ def check_examples(example_files: list[Path], windows: WindowsSection) -> list[A
         w.t_test_start,
         w.t_test_end,
     ]
-    if any(_ts(a) > _ts(b) for a, b in zip(order, order[1:], strict=False)):
+    if any(utc(a) > utc(b) for a, b in zip(order, order[1:], strict=False)):
         win.append("config windows are out of order")
     gone = [f"not found: {', '.join(missing)}"] if missing else []
     n = len(example_files) - len(missing)

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps, position_key
+from linksage.data.skills import top_skill_rows
 from linksage.data.tables import Tables
+from linksage.timeutil import ns_array
 
 NODE_TYPES = ("member", "job", "skill", "title", "company", "position")
 ENTITY_TYPES = ("member", "job")
@@ -151,10 +153,8 @@ class SnapshotGraph:
         )
 
 
-def _ns(series: pd.Series) -> np.ndarray:
-    """UTC timestamps as int64 nanoseconds since the epoch."""
-    naive = pd.to_datetime(series, utc=True).dt.tz_localize(None)
-    return naive.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+# The private name stays importable for modules that still use it.
+_ns = ns_array
 
 
 def _csr(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n_dst: int, w=None) -> Relation:
@@ -174,11 +174,6 @@ def _dedupe(src, dst, t, w=None):
     g = frame.groupby(["s", "d"], sort=False).agg(t=("t", "max"), w=("w", "max")).reset_index()
     ww = g["w"].to_numpy() if w is not None else None
     return g["s"].to_numpy(), g["d"].to_numpy(), g["t"].to_numpy(), ww
-
-
-def _top_skills(df: pd.DataFrame, key: str, top_k: int) -> pd.DataFrame:
-    ranked = df.sort_values([key, "score", "skill"], ascending=[True, False, True])
-    return ranked.groupby(key, sort=False).head(top_k)
 
 
 def build_graph(
@@ -213,7 +208,7 @@ def build_graph(
     job_ids = jobs["job_id"].to_numpy(np.int64)
     num_nodes = {"member": len(member_ids), "job": len(job_ids)}
     num_nodes.update({t: id_maps.size(t) for t in ATTRIBUTE_TYPES})
-    m_time, j_time = _ns(members["created_at"]), _ns(jobs["posted_at"])
+    m_time, j_time = ns_array(members["created_at"]), ns_array(jobs["posted_at"])
     m_idx, j_idx = np.arange(len(member_ids)), np.arange(len(job_ids))
     edges: dict[EdgeType, tuple] = {}
 
@@ -259,7 +254,7 @@ def build_graph(
         pi, ok = member_index(pos["member_id"].to_numpy(np.int64))
         pos, pi = pos[ok], pi[ok]
         p_id = id_maps.lookup("position", position_key(pos["company"], pos["title"]))
-        p_t = _ns(pos["start_at"])
+        p_t = ns_array(pos["start_at"])
         held_src.append(pi), held_dst.append(p_id), held_t.append(p_t)
         order = np.lexsort((p_t, pi))
         pi_o, pid_o, pt_o = pi[order], p_id[order], p_t[order]
@@ -284,7 +279,7 @@ def build_graph(
             if table is None or not len(table):
                 edges[rel] = (np.zeros(0, np.int64),) * 3
                 continue
-            top = _top_skills(table, key, top_skills)
+            top = top_skill_rows(table, key, top_skills)
             si, ok = index_fn(top[key].to_numpy(np.int64))
             top, si = top[ok], si[ok]
             edges[rel] = _dedupe(si, id_maps.lookup("skill", top["skill"]), t_src[si])[:3]
@@ -296,7 +291,7 @@ def build_graph(
     ji, ok_j = job_index(eng["job_id"].to_numpy(np.int64))
     ok = ok_m & ok_j
     weight = eng["action"].map(ENGAGEMENT_WEIGHTS).to_numpy(np.float32)[ok]
-    edges[("member", "engaged", "job")] = _dedupe(mi[ok], ji[ok], _ns(eng["at"])[ok], weight)
+    edges[("member", "engaged", "job")] = _dedupe(mi[ok], ji[ok], ns_array(eng["at"])[ok], weight)
 
     rec_edges = (np.zeros(0, np.int64),) * 3
     if tables.recruiter_actions is not None and len(tables.recruiter_actions):
@@ -305,7 +300,7 @@ def build_graph(
         ji, ok_j = job_index(rec["job_id"].to_numpy(np.int64))
         mi, ok_m = member_index(rec["member_id"].to_numpy(np.int64))
         ok = ok_m & ok_j
-        rec_edges = _dedupe(ji[ok], mi[ok], _ns(rec["at"])[ok])[:3]
+        rec_edges = _dedupe(ji[ok], mi[ok], ns_array(rec["at"])[ok])[:3]
     edges[("job", "recruited", "member")] = rec_edges
 
     relations: dict[EdgeType, Relation] = {}

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gnn_encoder.graph import SnapshotGraph, _ns
+from gnn_encoder.graph import SnapshotGraph
 from linksage.data.tables import Tables
+from linksage.timeutil import ns_array
 
 
 @dataclass
@@ -38,7 +39,7 @@ class LinkLabels:
 def job_lifetimes(tables: Tables, graph: SnapshotGraph) -> tuple[np.ndarray, np.ndarray]:
     """posted_at and expires_at (ns) of the graph's job nodes, in node order."""
     jobs = tables.jobs.set_index("job_id").loc[graph.job_ids]
-    return _ns(jobs["posted_at"]), _ns(jobs["expires_at"])
+    return ns_array(jobs["posted_at"]), ns_array(jobs["expires_at"])
 
 
 def sample_live_jobs(
@@ -86,7 +87,7 @@ def link_labels(
         {
             "m": mi,
             "j": ji,
-            "t": _ns(eng["at"]),
+            "t": ns_array(eng["at"]),
             "pos": eng["action"].isin(positive_actions).to_numpy(),
             "neg": (eng["action"] == "dismiss").to_numpy(),
         }

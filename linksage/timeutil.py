@@ -30,5 +30,5 @@ def ns(value) -> int:
 
 
 def ns_array(values) -> np.ndarray:
-    """Times as an int64 array of nanoseconds since the epoch (UTC); NaT is not allowed."""
+    """Times as an int64 array of nanoseconds since the epoch (UTC); NaT becomes the int64 minimum."""
     return utc_series(values).to_numpy(dtype="datetime64[ns]").astype(np.int64)

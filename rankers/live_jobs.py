@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from linksage.timeutil import ns_array
+
 
 class LiveJobs:
     """The job corpus with its live intervals, for "which jobs were live at t" queries."""
 
     def __init__(self, jobs: pd.DataFrame):
         self.job_ids = jobs["job_id"].to_numpy(dtype=np.int64)
-        self.posted = _ns(jobs["posted_at"])
-        self.expires = _ns(jobs["expires_at"])
+        self.posted = ns_array(jobs["posted_at"])
+        self.expires = ns_array(jobs["expires_at"])
 
     def mask(self, at: pd.Timestamp) -> np.ndarray:
         """Boolean mask over `job_ids` of the jobs live at `at`."""
@@ -22,11 +24,6 @@ class LiveJobs:
     def at(self, at: pd.Timestamp) -> np.ndarray:
         """Ids of the jobs live at `at`."""
         return self.job_ids[self.mask(at)]
-
-
-def _ns(col: pd.Series) -> np.ndarray:
-    """Nanoseconds since the epoch, whatever the column's resolution (parquet gives us)."""
-    return pd.to_datetime(col, utc=True).astype("datetime64[ns, UTC]").astype("int64").to_numpy()
 
 
 def sample_negatives(

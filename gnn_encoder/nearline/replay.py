@@ -25,6 +25,7 @@ from gnn_encoder.nearline.events import (
 )
 from linksage.data.tables import Tables
 from linksage.io import atomic_write_text
+from linksage.timeutil import utc_series
 
 _ORDER = {
     "member_joined": 0,
@@ -35,12 +36,8 @@ _ORDER = {
 }
 
 
-def _utc(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, utc=True)
-
-
 def _in(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
-    t = _utc(frame[column])
+    t = utc_series(frame[column])
     return frame[(t >= start) & (t < end)]
 
 
@@ -65,11 +62,11 @@ def events_from_tables(tables: Tables, *, start: datetime, end: datetime) -> lis
     m_skills = _skills(tables.member_skills, "member_id")
     positions = tables.member_positions
     created = dict(
-        zip(tables.members["member_id"], _utc(tables.members["created_at"]), strict=True)
+        zip(tables.members["member_id"], utc_series(tables.members["created_at"]), strict=True)
     )
     before_join: dict[int, list] = {}
     if positions is not None and len(positions):
-        p_start = _utc(positions["start_at"])
+        p_start = utc_series(positions["start_at"])
         for m, c, t, s in zip(
             positions["member_id"], positions["company"], positions["title"], p_start, strict=True
         ):

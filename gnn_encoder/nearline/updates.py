@@ -34,6 +34,8 @@ from gnn_encoder.nearline.events import (
     PositionStarted,
     RecruiterAction,
 )
+from linksage.data.skills import skill_rank_key
+from linksage.timeutil import ns
 
 Node = tuple[str, int]  # (node type, raw id for member/job, vocabulary id otherwise)
 
@@ -58,13 +60,10 @@ class GraphDelta:
     requires: list[Node] = field(default_factory=list)  # nodes that must already exist
 
 
-def _ns(t) -> int:
-    return int(pd.Timestamp(t).value)
-
-
 def top_skills(skills, top_k: int) -> list[str]:
-    """The `top_k` skills by score (ties: alphabetical), as `build_graph` chooses them."""
-    ranked = sorted(skills, key=lambda s: (-s[1], s[0]))
+    """The `top_k` of (skill, score) pairs by score (ties: alphabetical), as `build_graph`
+    chooses them."""
+    ranked = sorted(skills, key=lambda item: skill_rank_key(*item))
     return [s for s, _ in ranked[:top_k]]
 
 
@@ -86,21 +85,21 @@ def event_delta(
         m, j = ("member", event.member_id), ("job", event.job_id)
         d.requires = [m, j]  # a view or dismissal adds no edge but must name known nodes too
         if event.action in ENGAGEMENT_WEIGHTS:
-            d.edges.append(Edge(m, "engaged", j, _ns(event.at)))
+            d.edges.append(Edge(m, "engaged", j, ns(event.at)))
         return d
     if isinstance(event, RecruiterAction):
         m, j = ("member", event.member_id), ("job", event.job_id)
         d.requires = [m, j]
-        d.edges.append(Edge(j, "recruited", m, _ns(event.at)))
+        d.edges.append(Edge(j, "recruited", m, ns(event.at)))
         return d
     if isinstance(event, PositionStarted):
         m = ("member", event.member_id)
         d.requires = [m]
         pos = _position(id_maps, event.company, event.title)
-        d.position_starts.append((event.member_id, pos, _ns(event.at)))
-        d.edges.append(Edge(m, "held", ("position", pos), _ns(event.at)))
+        d.position_starts.append((event.member_id, pos, ns(event.at)))
+        d.edges.append(Edge(m, "held", ("position", pos), ns(event.at)))
         return d
-    t = _ns(event.at)
+    t = ns(event.at)
     if isinstance(event, JobPosted):
         node = ("job", event.job_id)
         row = pd.DataFrame(
@@ -139,6 +138,6 @@ def event_delta(
     if isinstance(event, MemberJoined):
         for company, title, start in sorted(event.positions, key=lambda p: p[2]):
             pos = _position(id_maps, company, title)
-            d.position_starts.append((event.member_id, pos, _ns(start)))
-            d.edges.append(Edge(node, "held", ("position", pos), _ns(start)))
+            d.position_starts.append((event.member_id, pos, ns(start)))
+            d.edges.append(Edge(node, "held", ("position", pos), ns(start)))
     return d

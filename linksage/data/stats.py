@@ -16,9 +16,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from linksage.data.skills import top_skill_rows
+from linksage.data.tables import Tables
 from linksage.io import atomic_path
 from linksage.synthetic.preset import PAPER_RATIOS
-from linksage.data.tables import Tables
 
 ENGAGEMENT_EDGE_ACTIONS = ("click", "save", "apply")
 DEFAULT_TOP_SKILLS = 5
@@ -53,11 +54,7 @@ def top_skill_edges(skills: pd.DataFrame | None, owner: str, top_skills: int) ->
     """(owner, skill) of each owner's `top_skills` highest-scored distinct skills."""
     if skills is None or skills.empty:
         return pd.DataFrame({owner: pd.Series(dtype="int64"), "skill": pd.Series(dtype=object)})
-    s = skills[_present(skills["skill"])].sort_values(
-        [owner, "score", "skill"], ascending=[True, False, True], kind="stable"
-    )
-    s = s.drop_duplicates([owner, "skill"])
-    s = s[s.groupby(owner).cumcount() < top_skills]
+    s = top_skill_rows(skills[_present(skills["skill"])], owner, top_skills, distinct=True)
     return s[[owner, "skill"]].reset_index(drop=True)
 
 

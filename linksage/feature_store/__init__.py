@@ -1,6 +1,7 @@
 """The framework-free seam between the GNN (torch) and the rankers (TensorFlow): the Feast
 repository, the embedding guard, profile features, materialization and reads."""
 
+from linksage.feature_store.dask_tokens import identity_dask_tokens
 from linksage.feature_store.materialize import (
     check_embedding_files,
     materialize,
@@ -18,6 +19,7 @@ from linksage.feature_store.repo import (
     copy_repo,
     ensure_repo,
     get_feature_service,
+    load_definitions,
     open_store,
     template_dir,
     write_settings,
@@ -35,6 +37,8 @@ __all__ = [
     "feature_ts_columns",
     "get_feature_service",
     "historical_features",
+    "identity_dask_tokens",
+    "load_definitions",
     "materialize",
     "online_features",
     "open_store",

@@ -27,25 +27,18 @@ def _examples(values: pa.Array | np.ndarray, limit: int = 5) -> str:
     return ", ".join(str(v) for v in items[:limit])
 
 
-def check_embeddings(
-    path: Path | str,
-    *,
-    id_column: str,
-    embedding_dim: int,
-    model_version: str | None = None,
-) -> pa.Table:
-    """Read and check one embeddings parquet; return it normalized (int64 ids, float32 vectors,
-    timestamp[us, UTC]). Raises EmbeddingValidationError on the first broken rule:
-    missing file or column, wrong type, nulls, wrong dimension, NaN/inf, more than one row per
-    entity per snapshot, more than one model_version or not the expected one."""
-    path = Path(path)
+def _read(path: Path) -> pa.Table:
+    """The parquet file at `path`, or an error if it is missing or unreadable."""
     if not path.is_file():
         raise EmbeddingValidationError(f"{path}: embeddings file not found (run `linksage embed`)")
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as err:
         raise EmbeddingValidationError(f"{path}: not a readable parquet file: {err}") from None
-    where = f"{path}"
+
+
+def _check_columns(table: pa.Table, where: str, id_column: str) -> None:
+    """Every required column is there, with rows and without nulls."""
     required = (id_column, "embedding", "event_timestamp", "model_version")
     missing = [c for c in required if c not in table.column_names]
     if missing:
@@ -59,6 +52,10 @@ def check_embeddings(
         if nulls:
             raise EmbeddingValidationError(f"{where}: column {name} has {nulls} null value(s)")
 
+
+def _check_types(table: pa.Table, where: str, id_column: str) -> pa.ChunkedArray:
+    """Integer ids, timestamps, a list of floats and string versions; returns the timestamps
+    in UTC."""
     ids = table[id_column]
     if not pa.types.is_integer(ids.type):
         raise EmbeddingValidationError(f"{where}: column {id_column} must be int64, got {ids.type}")
@@ -69,21 +66,29 @@ def check_embeddings(
         )
     if ts.type.tz is None:  # the data contract's timestamps are UTC; a naive one means UTC
         ts = pc.assume_timezone(ts, "UTC")
-    emb = table["embedding"].combine_chunks()
-    if not (pa.types.is_list(emb.type) or pa.types.is_large_list(emb.type)) and not (
-        pa.types.is_fixed_size_list(emb.type)
+    emb_type = table["embedding"].type
+    if not (
+        pa.types.is_list(emb_type)
+        or pa.types.is_large_list(emb_type)
+        or pa.types.is_fixed_size_list(emb_type)
     ):
         raise EmbeddingValidationError(
-            f"{where}: column embedding must be a list of float32, got {emb.type}"
+            f"{where}: column embedding must be a list of float32, got {emb_type}"
         )
-    if not pa.types.is_floating(emb.type.value_type):
+    if not pa.types.is_floating(emb_type.value_type):
         raise EmbeddingValidationError(
-            f"{where}: column embedding must hold floats, got {emb.type.value_type}"
+            f"{where}: column embedding must hold floats, got {emb_type.value_type}"
         )
     mv = table["model_version"]
     if not pa.types.is_string(mv.type) and not pa.types.is_large_string(mv.type):
         raise EmbeddingValidationError(f"{where}: column model_version must be a string")
+    return ts
 
+
+def _check_vectors(
+    emb: pa.Array, ids: pa.ChunkedArray, where: str, id_column: str, embedding_dim: int
+) -> np.ndarray:
+    """Every vector has `embedding_dim` finite values; returns them flat, as float32."""
     lengths = pc.list_value_length(emb).to_numpy(zero_copy_only=False)
     wrong = np.flatnonzero(lengths != embedding_dim)
     if wrong.size:
@@ -104,10 +109,11 @@ def check_embeddings(
             f"{where}: column embedding has NaN/inf in {rows.size} row(s); "
             f"e.g. {id_column} {_examples(ids.take(pa.array(rows[:5])).combine_chunks())}"
         )
+    return values
 
-    ts_us = pc.cast(ts, TIMESTAMP_UTC)
-    id_np = pc.cast(ids, pa.int64()).to_numpy()
-    ts_np = pc.cast(ts_us, pa.int64()).to_numpy()
+
+def _check_unique(id_np: np.ndarray, ts_np: np.ndarray, where: str, id_column: str) -> None:
+    """At most one row per entity per snapshot time."""
     keys = np.stack([id_np, ts_np], axis=1)
     uniq, counts = np.unique(keys, axis=0, return_counts=True)
     if (counts > 1).any():
@@ -118,6 +124,9 @@ def check_embeddings(
             f"{_examples(dup[:, 0])}"
         )
 
+
+def _check_version(mv: pa.ChunkedArray, where: str, model_version: str | None) -> None:
+    """One model_version in the file, and the expected one when given."""
     versions = pc.unique(mv).to_pylist()
     if len(versions) != 1:
         raise EmbeddingValidationError(
@@ -128,6 +137,32 @@ def check_embeddings(
         raise EmbeddingValidationError(
             f"{where}: column model_version is {versions[0]!r} but the model is {model_version!r}"
         )
+
+
+def check_embeddings(
+    path: Path | str,
+    *,
+    id_column: str,
+    embedding_dim: int,
+    model_version: str | None = None,
+) -> pa.Table:
+    """Read and check one embeddings parquet; return it normalized (int64 ids, float32 vectors,
+    timestamp[us, UTC]). Raises EmbeddingValidationError on the first broken rule:
+    missing file or column, wrong type, nulls, wrong dimension, NaN/inf, more than one row per
+    entity per snapshot, more than one model_version or not the expected one."""
+    path = Path(path)
+    table = _read(path)
+    where = f"{path}"
+    _check_columns(table, where, id_column)
+    ts = _check_types(table, where, id_column)
+    ids, mv = table[id_column], table["model_version"]
+    values = _check_vectors(
+        table["embedding"].combine_chunks(), ids, where, id_column, embedding_dim
+    )
+    ts_us = pc.cast(ts, TIMESTAMP_UTC)
+    id_np = pc.cast(ids, pa.int64()).to_numpy()
+    _check_unique(id_np, pc.cast(ts_us, pa.int64()).to_numpy(), where, id_column)
+    _check_version(mv, where, model_version)
 
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(values), embedding_dim)
     return pa.table(

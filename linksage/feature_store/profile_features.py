@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from linksage.data.skills import top_skill_rows
 from linksage.data.tables import Tables
 from linksage.io import write_parquet
 
@@ -74,8 +75,7 @@ def top_skills(skills: pd.DataFrame | None, id_column: str, k: int) -> pd.Series
     """The k highest-scoring skills per entity joined with "|" (ties broken by skill name)."""
     if skills is None or skills.empty:
         return pd.Series(dtype=object, name="top_skills")
-    ranked = skills.sort_values([id_column, "score", "skill"], ascending=[True, False, True])
-    top = ranked.groupby(id_column, sort=False).head(k)
+    top = top_skill_rows(skills, id_column, k)
     return (
         top.groupby(id_column, sort=False)["skill"].agg(SKILL_SEPARATOR.join).rename("top_skills")
     )

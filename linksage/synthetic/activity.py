@@ -20,8 +20,6 @@ from linksage.synthetic.preset import Preset
 from linksage.synthetic.recruiters import simulate_recruiters
 from linksage.synthetic.vocab import skill_text, title_text, to_strings, zipf_mandelbrot_ranks
 
-CHUNK = 100_000  # requests per chunk (fixed: part of the deterministic output)
-HOUR = 3_600
 CHANNELS = np.array(["jymbii", "search", "other"], dtype=object)
 
 
@@ -36,7 +34,7 @@ def utility(pop: Population, p: Preset, member: np.ndarray, job: np.ndarray) -> 
     """Ground-truth utility of a job to a member (hidden interest + observable fit)."""
     cos = np.einsum("ij,ij->i", pop.m_interest[member], pop.j_profile[job])
     loc = (pop.j_location[job] == -1) | (pop.j_location[job] == pop.m_location[member])
-    gap = np.abs(pop.j_seniority[job] - pop.m_seniority[member] - 0.5)
+    gap = np.abs(pop.j_seniority[job] - pop.m_seniority[member] - p.preferred_seniority_step)
     return (
         p.w_interest * cos
         + p.w_location * loc
@@ -55,13 +53,17 @@ def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
     n = rng.poisson(pop.m_activity * frac)
     member = np.repeat(np.arange(len(n)), n)
     lo = active_from[member]
-    t = lo + np.floor(rng.random(len(member)) * (pop.end - HOUR - lo)).astype(np.int64)
+    t = lo + np.floor(rng.random(len(member)) * (pop.end - p.request_end_margin_s - lo)).astype(
+        np.int64
+    )
     search = rng.random(len(member)) < p.search_fraction
     q_area = np.where(
-        rng.random(len(member)) < 0.7, pop.m_interest_area[member], pop.m_title_area[member]
+        rng.random(len(member)) < p.query_from_interest,
+        pop.m_interest_area[member],
+        pop.m_title_area[member],
     )
     ranks = zipf_mandelbrot_ranks(rng, len(member), p.skill_zipf_a, p.skill_zipf_q)
-    as_title = rng.random(len(member)) < 0.5
+    as_title = rng.random(len(member)) < p.query_is_title
     query = np.where(
         as_title,
         to_strings(q_area, ranks, title_text),
@@ -100,12 +102,12 @@ def _rank_impressions(rng, pop: Population, p: Preset, live: LiveJobs, req: pd.D
     j = s_idx.ravel()
     loc = (pop.j_location[j] == -1) | (pop.j_location[j] == pop.m_location[m])
     score = (
-        1.5 * (pop.j_area[j] == np.repeat(area, s_idx.shape[1]))
-        + 0.5 * loc
-        - 0.3 * np.abs(pop.j_seniority[j] - pop.m_seniority[m])
-        + 0.4 * pop.j_popularity[j]
-        + 0.5 * pop.j_promoted[j]
-        + rng.gumbel(0.0, 0.7, len(j))
+        p.incumbent_area * (pop.j_area[j] == np.repeat(area, s_idx.shape[1]))
+        + p.incumbent_location * loc
+        - p.incumbent_seniority * np.abs(pop.j_seniority[j] - pop.m_seniority[m])
+        + p.incumbent_popularity * pop.j_popularity[j]
+        + p.incumbent_promoted * pop.j_promoted[j]
+        + rng.gumbel(0.0, p.incumbent_noise, len(j))
     ).reshape(s_idx.shape)
     score = np.where(s_ok, score, -np.inf)
     top = np.argsort(-score, axis=1, kind="stable")
@@ -132,16 +134,18 @@ def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
     if rank is None:
         view = dismiss = np.zeros(n, dtype=bool)
     else:
-        view = ~click & (rng.random(n) < p.view_rate * 2 * sigmoid(u - 2.0))
+        # 2 * sigmoid(0) = 1: the rate is the named probability at the offset utility
+        view_p = p.view_rate * 2 * sigmoid(u - p.view_utility_offset)
+        view = ~click & (rng.random(n) < view_p)
         dismiss = ~click & ~view & (rng.random(n) < p.dismiss_rate * 2 * sigmoid(-u))
     limit = np.minimum(pop.j_expires[job], pop.end) - 1
-    t_click = np.minimum(t + rng.integers(5, 300, n), limit)
+    t_click = np.minimum(t + rng.integers(*p.click_delay_s, n), limit)
     parts = [
-        ("view", view, t + rng.integers(2, 60, n)),
+        ("view", view, t + rng.integers(*p.view_delay_s, n)),
         ("click", click, t_click),
-        ("save", save, t_click + rng.integers(10, 600, n)),
-        ("apply", apply, t_click + rng.integers(60, 1800, n)),
-        ("dismiss", dismiss, t + rng.integers(2, 120, n)),
+        ("save", save, t_click + rng.integers(*p.save_delay_s, n)),
+        ("apply", apply, t_click + rng.integers(*p.apply_delay_s, n)),
+        ("dismiss", dismiss, t + rng.integers(*p.dismiss_delay_s, n)),
     ]
     frames = []
     for action, mask, at in parts:
@@ -168,9 +172,11 @@ def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
     n = rng.poisson(pop.m_activity * frac * p.direct_per_member / p.requests_per_member)
     member = np.repeat(np.arange(len(n)), n)
     lo = active_from[member]
-    t = lo + np.floor(rng.random(len(member)) * (pop.end - HOUR - lo)).astype(np.int64)
-    a_idx, a_ok = live.sample(rng, t, 20, pop.m_interest_area[member])
-    g_idx, g_ok = live.sample(rng, t, 20)
+    t = lo + np.floor(rng.random(len(member)) * (pop.end - p.request_end_margin_s - lo)).astype(
+        np.int64
+    )
+    a_idx, a_ok = live.sample(rng, t, p.direct_candidates_in_area, pop.m_interest_area[member])
+    g_idx, g_ok = live.sample(rng, t, p.direct_candidates_anywhere)
     idx = np.concatenate([a_idx, g_idx], axis=1)
     ok = np.concatenate([a_ok, g_ok], axis=1)
     u = utility(pop, p, np.repeat(member, idx.shape[1]), idx.ravel()).reshape(idx.shape)
@@ -190,7 +196,8 @@ def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
     )
 
 
-def _timestamps(seconds: np.ndarray) -> pd.DatetimeIndex:
+def epoch_timestamps(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch seconds as the contract's timestamps (microseconds, UTC)."""
     return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True).as_unit("us")
 
 
@@ -209,7 +216,7 @@ def _impressions_frame(cols: dict[str, list[np.ndarray]]) -> pd.DataFrame:
             "channel": CHANNELS[_concat(cols["channel"])],
             "rank": _concat(cols["rank"]).astype(np.int32),
             "query": _concat(cols["query"]),
-            "at": _timestamps(_concat(cols["at"])),
+            "at": epoch_timestamps(_concat(cols["at"])),
         },
         copy=False,
     )
@@ -224,7 +231,7 @@ def _engagements_frame(eng: pd.DataFrame) -> pd.DataFrame:
             "action": eng["action"].to_numpy(dtype=object),
             "channel": eng["channel"].to_numpy(dtype=object),
             "request_id": pd.arrays.IntegerArray(np.maximum(rid, 0), rid < 0),
-            "at": _timestamps(eng["at"].to_numpy()),
+            "at": epoch_timestamps(eng["at"].to_numpy()),
         },
         copy=False,
     )
@@ -238,8 +245,8 @@ def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> A
     names = ("request_id", "member", "job", "channel", "rank", "query", "at")
     imp: dict[str, list[np.ndarray]] = {k: [] for k in names}
     eng_parts = []
-    for lo in range(0, len(req), CHUNK):
-        chunk = req.iloc[lo : lo + CHUNK]
+    for lo in range(0, len(req), p.request_chunk):
+        chunk = req.iloc[lo : lo + p.request_chunk]
         rows, jobs, rank = _rank_impressions(rng, pop, p, live, chunk)
         member = chunk["member"].to_numpy()[rows]
         t = chunk["at"].to_numpy()[rows]
@@ -262,7 +269,7 @@ def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> A
             "job_id": rec["job"].to_numpy() + 1,
             "member_id": rec["member"].to_numpy() + 1,
             "action": rec["action"].to_numpy(dtype=object),
-            "at": _timestamps(rec["at"].to_numpy()),
+            "at": epoch_timestamps(rec["at"].to_numpy()),
         }
     )
     return Activity(

@@ -1,4 +1,5 @@
-"""Members, jobs, companies, skills and work histories of the synthetic marketplace.
+"""Members, jobs, companies, skills and work histories of the synthetic marketplace (skills and
+histories are drawn by `linksage.synthetic.profiles`).
 
 Everything is drawn with numpy in whole-array operations. Besides the public tables, the returned
 `Population` keeps the hidden ground truth (latent interest vectors, career areas, popularity) that
@@ -12,22 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from linksage.synthetic.preset import Preset
-from linksage.synthetic.vocab import (
-    CAREER_AREAS,
-    GENERIC_SKILLS,
-    REMOTE,
-    company_names,
-    location_names,
-    skill_text,
-    title_text,
-    to_strings,
-    zipf_mandelbrot_ranks,
-)
+from linksage.data.schema import SEEKER_INTENTS
+from linksage.synthetic.preset import DAY, YEAR, Preset
+from linksage.synthetic.profiles import draw_titles, skill_tables, span_seconds, work_history
+from linksage.synthetic.vocab import CAREER_AREAS, REMOTE, company_names, location_names
 
-DAY = 86_400
-YEAR = 365 * DAY
-SENIORITY_PROBS = np.array([0.12, 0.20, 0.22, 0.18, 0.13, 0.09, 0.06])
 N_AREAS = len(CAREER_AREAS)
 
 
@@ -43,7 +33,7 @@ class Population:
     m_title_area: np.ndarray
     m_location: np.ndarray  # location index
     m_seniority: np.ndarray
-    m_intent: np.ndarray  # index into SEEKER_INTENTS
+    m_intent: np.ndarray  # index into linksage.data.schema.SEEKER_INTENTS
     m_premium: np.ndarray
     m_created: np.ndarray
     m_activity: np.ndarray  # expected requests over the period if present throughout
@@ -67,8 +57,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _area_weights() -> np.ndarray:
-    w = 1.0 / (np.arange(N_AREAS) + 3.0)  # some careers are bigger than others
+def _area_weights(p: Preset) -> np.ndarray:
+    w = 1.0 / (np.arange(N_AREAS) + p.area_size_offset)  # some careers are bigger than others
     return w / w.sum()
 
 
@@ -77,210 +67,258 @@ def _noisy_profiles(rng, centroids, area, noise) -> np.ndarray:
     return _unit(centroids[area] + rng.normal(0.0, noise / np.sqrt(d), (len(area), d)))
 
 
-def _titles(rng, area: np.ndarray, p: Preset) -> np.ndarray:
-    ranks = zipf_mandelbrot_ranks(rng, len(area), p.title_zipf_a, p.title_zipf_q)
-    return to_strings(area, ranks, title_text)
+@dataclass
+class _World:
+    """What members and jobs share: the period, career areas, locations and companies."""
+
+    start: int
+    end: int
+    area_w: np.ndarray
+    centroids: np.ndarray
+    loc_w: np.ndarray
+    locations: np.ndarray
+    companies: np.ndarray
+    comp_w: np.ndarray
 
 
-def _skills(rng, owner: np.ndarray, areas: list[np.ndarray], mix: list[float], p: Preset):
-    """Skill rows (owner index, skill string, score) for owners repeated once per skill."""
-    n = len(owner)
-    choice = rng.choice(len(areas), size=n, p=mix)
-    area = np.select([choice == k for k in range(len(areas))], [a[owner] for a in areas])
-    generic = rng.random(n) < p.generic_skill_fraction
-    ranks = zipf_mandelbrot_ranks(rng, n, p.skill_zipf_a, p.skill_zipf_q)
-    ranks = np.where(generic, rng.integers(1, len(GENERIC_SKILLS) + 1, n), ranks)
-    area = np.where(generic, -1, area)
-    score = rng.random(n).astype(np.float32) * np.where(generic, 0.7, 1.0).astype(np.float32)
-    df = pd.DataFrame(
-        {"owner": owner, "skill": to_strings(area, ranks, skill_text), "score": score}
-    )
-    df = df.sort_values(["owner", "score"], ascending=[True, False], kind="stable")
-    return df.drop_duplicates(["owner", "skill"], keep="first").reset_index(drop=True)
+@dataclass
+class _Members:
+    """Hidden and public attributes of the members (row i is member_id i + 1)."""
+
+    interest: np.ndarray
+    interest_area: np.ndarray
+    title_area: np.ndarray
+    location: np.ndarray
+    seniority: np.ndarray
+    intent: np.ndarray
+    premium: np.ndarray
+    created: np.ndarray
+    activity: np.ndarray
+    titles: np.ndarray
+    company: np.ndarray  # "" for members without one
+    employed: np.ndarray  # indices of the members with a company
+    frame: pd.DataFrame
 
 
-def _skill_counts(rng, n: int, zero: float, extra: float) -> np.ndarray:
-    return np.where(rng.random(n) < zero, 0, 1 + rng.poisson(extra, n))
+@dataclass
+class _Jobs:
+    """Hidden and public attributes of the jobs (row j is job_id j + 1, in posting order)."""
+
+    profile: np.ndarray
+    area: np.ndarray
+    location: np.ndarray  # -1 = remote
+    seniority: np.ndarray
+    popularity: np.ndarray
+    promoted: np.ndarray
+    posted: np.ndarray
+    expires: np.ndarray
+    frame: pd.DataFrame
 
 
-def make_population(
-    rng: np.random.Generator, members: int, start: int, days: int, p: Preset
-) -> Population:
-    """Draw members, jobs, companies, skills and work histories."""
-    end = start + days * DAY
-    areas_w = _area_weights()
+def _world(rng, members: int, start: int, days: int, p: Preset) -> _World:
+    """Career areas, locations and companies: a fixed count, lognormal sizes."""
     centroids = _unit(rng.normal(size=(N_AREAS, p.latent_dim)))
     loc_w = 1.0 / (np.arange(p.n_locations) + 1.0) ** p.location_zipf
     loc_w /= loc_w.sum()
-    locations = location_names(p.n_locations)
-
-    # --- companies: a fixed count, lognormal sizes, every company has someone --------------
     n_companies = max(1, round(p.companies_per_member * members))
     comp_w = rng.lognormal(0.0, p.company_size_sigma, n_companies)
     comp_w /= comp_w.sum()
-    companies = company_names(n_companies)
+    return _World(
+        start=start,
+        end=start + days * DAY,
+        area_w=_area_weights(p),
+        centroids=centroids,
+        loc_w=loc_w,
+        locations=location_names(p.n_locations),
+        companies=company_names(n_companies),
+        comp_w=comp_w,
+    )
 
-    # --- members ------------------------------------------------------------------------------
-    m = members
-    intent = rng.choice(4, size=m, p=np.array(p.intent_probs))
+
+def _member_companies(rng, w: _World, m: int, p: Preset) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's company ("" for none) and the indices of the employed; every company has
+    at least one employee."""
+    n_companies = len(w.companies)
+    has_company = rng.random(m) >= p.member_no_company
+    employed = np.flatnonzero(has_company)
+    comp = rng.choice(n_companies, size=m, p=w.comp_w)
+    comp[rng.permutation(employed)[:n_companies]] = np.arange(min(n_companies, len(employed)))
+    return np.where(has_company, w.companies[comp], ""), employed
+
+
+def _members(rng, w: _World, m: int, p: Preset) -> _Members:
+    """Draw the members: intent, sign-up time, interest, title, seniority, location, company."""
+    n_intents = len(p.intent_probs)
+    intent = rng.choice(n_intents, size=m, p=np.array(p.intent_probs))
     premium = rng.random(m) < np.array(p.premium_by_intent)[intent]
     during = rng.random(m) < p.created_during_fraction
     created = np.where(
         during,
-        rng.integers(start, end - DAY, m),
-        rng.integers(start - int(p.created_before_years * YEAR), start, m),
+        rng.integers(w.start, w.end - p.creation_end_margin_s, m),
+        rng.integers(w.start - int(p.created_before_years * YEAR), w.start, m),
     )
-    interest_area = rng.choice(N_AREAS, size=m, p=areas_w)
+    interest_area = rng.choice(N_AREAS, size=m, p=w.area_w)
     title_area = np.where(
         rng.random(m) < p.title_reveals_interest,
         interest_area,
-        rng.choice(N_AREAS, size=m, p=areas_w),
+        rng.choice(N_AREAS, size=m, p=w.area_w),
     )
-    interest = _noisy_profiles(rng, centroids, interest_area, p.interest_noise)
-    m_titles = _titles(rng, title_area, p)
-    seniority = rng.choice(7, size=m, p=SENIORITY_PROBS).astype(np.int8)
-    m_loc = rng.choice(p.n_locations, size=m, p=loc_w)
-    has_company = rng.random(m) >= p.member_no_company
-    employed = np.flatnonzero(has_company)
-    comp = rng.choice(n_companies, size=m, p=comp_w)
-    comp[rng.permutation(employed)[:n_companies]] = np.arange(min(n_companies, len(employed)))
-    m_company = np.where(has_company, companies[comp], "")
+    interest = _noisy_profiles(rng, w.centroids, interest_area, p.interest_noise)
+    titles = draw_titles(rng, title_area, p)
+    seniority_probs = np.array(p.seniority_probs)
+    seniority = rng.choice(len(seniority_probs), size=m, p=seniority_probs).astype(np.int8)
+    location = rng.choice(p.n_locations, size=m, p=w.loc_w)
+    company, employed = _member_companies(rng, w, m, p)
+    # mean-one lognormal, so the intents set the average activity
     activity = (
         p.requests_per_member
         * np.array(p.intent_activity)[intent]
         * rng.lognormal(-0.5 * p.activity_sigma**2, p.activity_sigma, m)
     )
     activity /= np.dot(p.intent_probs, p.intent_activity)
-    members_df = pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "member_id": np.arange(1, m + 1, dtype=np.int64),
-            "title": m_titles,
-            "company": m_company.astype(object),
+            "title": titles,
+            "company": company.astype(object),
             "seniority": seniority,
-            "location": locations[m_loc],
+            "location": w.locations[location],
             "is_premium": premium,
-            "seeker_intent": np.array(["passive", "opportunistic", "open_to_job", "urgent"])[
-                intent
-            ].astype(object),
+            "seeker_intent": np.array(SEEKER_INTENTS)[intent].astype(object),
             "created_at": created,
         }
     )
+    return _Members(
+        interest=interest,
+        interest_area=interest_area,
+        title_area=title_area,
+        location=location,
+        seniority=seniority,
+        intent=intent,
+        premium=premium,
+        created=created,
+        activity=activity,
+        titles=titles,
+        company=company,
+        employed=employed,
+        frame=frame,
+    )
 
-    # --- jobs ------------------------------------------------------------------------------------
-    life_lo, life_hi = (int(d * DAY) for d in p.job_life_days)
+
+def _job_count(members: int, days: int, p: Preset) -> int:
+    """Jobs per member, but enough that `min_live_jobs` are live at once on average."""
+    life_lo, life_hi = span_seconds(p.job_life_days)
     mean_life = (life_lo + life_hi) / 2
     floor = int(np.ceil(p.min_live_jobs * (days * DAY + mean_life) / mean_life))
-    n_jobs = max(round(p.jobs_per_member * members), floor)
-    posted = np.sort(rng.integers(start - int(mean_life), end - DAY, n_jobs))
+    return max(round(p.jobs_per_member * members), floor)
+
+
+def _missing_title_company(u: np.ndarray, p: Preset) -> tuple[np.ndarray, np.ndarray]:
+    """Which jobs lack a title and which a company, from one uniform draw per job."""
+    both, title_only = p.job_missing_both, p.job_missing_title_only
+    no_title = u < both + title_only
+    no_company = (u < both) | (
+        (u >= both + title_only) & (u < both + title_only + p.job_missing_company_only)
+    )
+    return no_title, no_company
+
+
+def _jobs(rng, w: _World, n_jobs: int, p: Preset) -> _Jobs:
+    """Draw the jobs: posting period, area, profile, title, company, location, seniority."""
+    life_lo, life_hi = span_seconds(p.job_life_days)
+    mean_life = (life_lo + life_hi) / 2
+    posted = np.sort(
+        rng.integers(w.start - int(mean_life), w.end - p.creation_end_margin_s, n_jobs)
+    )
     expires = posted + rng.integers(life_lo, life_hi, n_jobs)
-    j_area = rng.choice(N_AREAS, size=n_jobs, p=areas_w)
-    profile = _noisy_profiles(rng, centroids, j_area, p.job_noise)
-    j_titles = _titles(rng, j_area, p)
-    j_comp = companies[rng.choice(n_companies, size=n_jobs, p=comp_w)]
-    u = rng.random(n_jobs)
-    no_title = u < p.job_missing_both + p.job_missing_title_only
-    no_company = (u < p.job_missing_both) | (
-        (u >= p.job_missing_both + p.job_missing_title_only)
-        & (u < p.job_missing_both + p.job_missing_title_only + p.job_missing_company_only)
-    )
+    area = rng.choice(N_AREAS, size=n_jobs, p=w.area_w)
+    profile = _noisy_profiles(rng, w.centroids, area, p.job_noise)
+    titles = draw_titles(rng, area, p)
+    company = w.companies[rng.choice(len(w.companies), size=n_jobs, p=w.comp_w)]
+    no_title, no_company = _missing_title_company(rng.random(n_jobs), p)
     remote = rng.random(n_jobs) < p.remote_job_fraction
-    j_loc = np.where(remote, -1, rng.choice(p.n_locations, size=n_jobs, p=loc_w))
-    j_sen = np.clip(
-        rng.choice(7, size=n_jobs, p=SENIORITY_PROBS) + rng.integers(0, 2, n_jobs), 0, 6
+    location = np.where(remote, -1, rng.choice(p.n_locations, size=n_jobs, p=w.loc_w))
+    seniority_probs = np.array(p.seniority_probs)
+    top_level = len(seniority_probs) - 1
+    seniority = np.clip(
+        rng.choice(len(seniority_probs), size=n_jobs, p=seniority_probs)
+        + rng.integers(0, p.job_seniority_bump + 1, n_jobs),
+        0,
+        top_level,
     )
-    promoted = rng.random(n_jobs) < 0.1
-    popularity = rng.normal(0.0, 1.0, n_jobs).astype(np.float32)
-    jobs_df = pd.DataFrame(
+    promoted = rng.random(n_jobs) < p.promoted_job_fraction
+    popularity = rng.normal(0.0, p.popularity_sigma, n_jobs).astype(np.float32)
+    frame = pd.DataFrame(
         {
             "job_id": np.arange(1, n_jobs + 1, dtype=np.int64),
-            "title": np.where(no_title, "", j_titles).astype(object),
-            "company": np.where(no_company, "", j_comp).astype(object),
-            "seniority": j_sen.astype(np.int8),
-            "location": np.where(remote, REMOTE, locations[np.maximum(j_loc, 0)]).astype(object),
+            "title": np.where(no_title, "", titles).astype(object),
+            "company": np.where(no_company, "", company).astype(object),
+            "seniority": seniority.astype(np.int8),
+            "location": np.where(remote, REMOTE, w.locations[np.maximum(location, 0)]).astype(
+                object
+            ),
             "is_promoted": promoted,
             "posted_at": posted,
             "expires_at": expires,
         }
     )
+    return _Jobs(
+        profile=profile,
+        area=area,
+        location=location,
+        seniority=seniority,
+        popularity=popularity,
+        promoted=promoted,
+        posted=posted,
+        expires=expires,
+        frame=frame,
+    )
 
-    # --- skills ----------------------------------------------------------------------------------
-    n_ms = _skill_counts(rng, m, p.member_skill_zero, p.member_skill_extra)
-    ms = _skills(
+
+def make_population(
+    rng: np.random.Generator, members: int, start: int, days: int, p: Preset
+) -> Population:
+    """Draw members, jobs, companies, skills and work histories."""
+    # the order of the steps is the order of the random draws: part of the output
+    w = _world(rng, members, start, days, p)
+    mem = _members(rng, w, members, p)
+    jobs = _jobs(rng, w, _job_count(members, days, p), p)
+    member_skills, job_skills = skill_tables(rng, (mem.interest_area, mem.title_area), jobs.area, p)
+    positions = work_history(
         rng,
-        np.repeat(np.arange(m), n_ms),
-        [interest_area, title_area],
-        [p.member_skill_from_interest, 1 - p.member_skill_from_interest],
         p,
+        start=w.start,
+        employed=mem.employed,
+        created=mem.created,
+        company=mem.company,
+        titles=mem.titles,
+        title_area=mem.title_area,
+        interest_area=mem.interest_area,
+        companies=w.companies,
+        comp_w=w.comp_w,
     )
-    member_skills = pd.DataFrame(
-        {"member_id": ms["owner"].to_numpy() + 1, "skill": ms["skill"], "score": ms["score"]}
-    )
-    n_js = _skill_counts(rng, n_jobs, p.job_skill_zero, p.job_skill_extra)
-    js = _skills(rng, np.repeat(np.arange(n_jobs), n_js), [j_area], [1.0], p)
-    job_skills = pd.DataFrame(
-        {"job_id": js["owner"].to_numpy() + 1, "skill": js["skill"], "score": js["score"]}
-    )
-
-    # --- structured work history -----------------------------------------------------------------
-    hist = employed[rng.random(len(employed)) < p.history_fraction]
-    cur_start = np.minimum(created[hist], start) - rng.integers(DAY * 30, 4 * YEAR, len(hist))
-    rows = [
-        pd.DataFrame(
-            {
-                "member_id": hist + 1,
-                "company": m_company[hist],
-                "title": m_titles[hist],
-                "start_at": cur_start,
-                "end_at": np.full(len(hist), -1, dtype=np.int64),
-            }
-        )
-    ]
-    n_past = rng.poisson(p.past_positions_mean, len(hist))
-    who, next_start = hist, cur_start
-    for _ in range(int(n_past.max(initial=0))):
-        keep = n_past > 0
-        who, next_start, n_past = who[keep], next_start[keep], n_past[keep] - 1
-        k = len(who)
-        past_area = np.where(rng.random(k) < 0.6, title_area[who], interest_area[who])
-        begin = next_start - rng.integers(YEAR // 2, 4 * YEAR, k)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "member_id": who + 1,
-                    "company": companies[rng.choice(n_companies, size=k, p=comp_w)],
-                    "title": _titles(rng, past_area, p),
-                    "start_at": begin,
-                    "end_at": next_start,
-                }
-            )
-        )
-        next_start = begin
-    positions = pd.concat(rows, ignore_index=True).sort_values(
-        ["member_id", "start_at"], kind="stable", ignore_index=True
-    )
-
     return Population(
-        start=start,
-        end=end,
-        m_interest=interest,
-        m_interest_area=interest_area,
-        m_title_area=title_area,
-        m_location=m_loc,
-        m_seniority=seniority,
-        m_intent=intent,
-        m_premium=premium,
-        m_created=created,
-        m_activity=activity,
-        j_profile=profile,
-        j_area=j_area,
-        j_location=j_loc,
-        j_seniority=j_sen,
-        j_popularity=popularity,
-        j_promoted=promoted,
-        j_posted=posted,
-        j_expires=expires,
-        members=members_df,
-        jobs=jobs_df,
+        start=w.start,
+        end=w.end,
+        m_interest=mem.interest,
+        m_interest_area=mem.interest_area,
+        m_title_area=mem.title_area,
+        m_location=mem.location,
+        m_seniority=mem.seniority,
+        m_intent=mem.intent,
+        m_premium=mem.premium,
+        m_created=mem.created,
+        m_activity=mem.activity,
+        j_profile=jobs.profile,
+        j_area=jobs.area,
+        j_location=jobs.location,
+        j_seniority=jobs.seniority,
+        j_popularity=jobs.popularity,
+        j_promoted=jobs.promoted,
+        j_posted=jobs.posted,
+        j_expires=jobs.expires,
+        members=mem.frame,
+        jobs=jobs.frame,
         member_skills=member_skills,
         job_skills=job_skills,
         member_positions=positions,

@@ -6,7 +6,9 @@ import numpy as np
 
 from linksage.synthetic.entities import Population
 
-STRIDE = 7_919  # a prime
+# Constants of the sampling algorithm, not of the model (the preset's are in preset.py).
+STRIDE = 7_919  # a prime: in any window shorter than it, its steps hit distinct positions
+AREA_SHIFT = 40  # sort keys are (area << AREA_SHIFT) + time since `base`, one int64
 
 
 class LiveJobs:
@@ -17,7 +19,7 @@ class LiveJobs:
         self.max_life = int((self.expires - self.posted).max())
         self.base = int(self.posted.min()) - self.max_life - 1
         self.by_area = np.lexsort((self.posted, pop.j_area))
-        self.area_keys = pop.j_area[self.by_area].astype(np.int64) << 40
+        self.area_keys = pop.j_area[self.by_area].astype(np.int64) << AREA_SHIFT
         self.area_keys += self.posted[self.by_area] - self.base
 
     def sample(self, rng, t: np.ndarray, k: int, area: np.ndarray | None = None):
@@ -26,7 +28,7 @@ class LiveJobs:
             lo = np.searchsorted(self.posted, t - self.max_life, side="left")
             hi = np.searchsorted(self.posted, t, side="right")
         else:
-            a = area.astype(np.int64) << 40
+            a = area.astype(np.int64) << AREA_SHIFT
             lo = np.searchsorted(self.area_keys, a + (t - self.max_life - self.base), side="left")
             hi = np.searchsorted(self.area_keys, a + (t - self.base), side="right")
         span = (hi - lo)[:, None]

@@ -7,24 +7,16 @@ assumption and the calibration to the LinkSAGE paper are in docs/generative_mode
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
-import pandas as pd
 
 from linksage.data.tables import Tables
+from linksage.synthetic.activity import epoch_timestamps as _ts
 from linksage.synthetic.activity import simulate_activity
 from linksage.synthetic.entities import make_population
 from linksage.synthetic.preset import get_preset
-
-
-def _ts(seconds: np.ndarray) -> pd.Series | pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True).as_unit("us")
-
-
-def _epoch_seconds(when: datetime) -> int:
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return int(when.timestamp())
+from linksage.timeutil import utc_datetime
 
 
 def generate_marketplace(
@@ -39,7 +31,7 @@ def generate_marketplace(
     if days < 2:
         raise ValueError(f"days must be at least 2, got {days}")
     p = get_preset(preset)
-    t0 = _epoch_seconds(start)
+    t0 = int(utc_datetime(start).timestamp())
     pop_rng, act_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     pop = make_population(pop_rng, members=members, start=t0, days=days, p=p)
     act = simulate_activity(act_rng, pop, p)

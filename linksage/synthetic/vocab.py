@@ -156,6 +156,13 @@ GENERIC_SKILLS = (
 
 REMOTE = "remote"
 
+# Constants of the vocabulary itself (they name the words, so they are not preset parameters:
+# changing one renames titles and skills rather than changing the generative model).
+MAX_RANK = 10_000_000  # cap on a Zipf-Mandelbrot rank, below CODE_BASE so codes stay unique
+CODE_BASE = 100_000_000  # to_strings packs (area, rank) into one int64: (area + 1) * base + rank
+ROLE_ORDER_SEED = 10_000  # area k orders its roles with the generator seeded ROLE_ORDER_SEED + k
+SKILL_NOUN_SHIFT = 7  # area k starts its skill nouns at 7 * k, so areas differ in top skills
+
 
 def location_names(n: int) -> np.ndarray:
     """Names of the n metro areas (index 0 is the largest)."""
@@ -175,12 +182,12 @@ def zipf_mandelbrot_ranks(rng: np.random.Generator, n: int, a: float, q: float) 
     """
     u = rng.random(n)
     x = q * (1.0 - u) ** (-1.0 / (a - 1.0))
-    return np.minimum(np.floor(x - q).astype(np.int64) + 1, 10_000_000)
+    return np.minimum(np.floor(x - q).astype(np.int64) + 1, MAX_RANK)
 
 
 def _role_order(area: int) -> np.ndarray:
     # A fixed, area-specific order of roles, so the top title differs between areas.
-    return np.random.default_rng(10_000 + area).permutation(len(ROLES))
+    return np.random.default_rng(ROLE_ORDER_SEED + area).permutation(len(ROLES))
 
 
 def title_text(area: int, rank: int) -> str:
@@ -201,7 +208,7 @@ def skill_text(area: int, rank: int) -> str:
     if area < 0:
         return GENERIC_SKILLS[(rank - 1) % len(GENERIC_SKILLS)]
     r = rank - 1
-    noun = SKILL_NOUNS[(r + 7 * area) % len(SKILL_NOUNS)]
+    noun = SKILL_NOUNS[(r + SKILL_NOUN_SHIFT * area) % len(SKILL_NOUNS)]
     m = r // len(SKILL_NOUNS)
     if m == 0:
         return f"{CAREER_AREAS[area]} {noun}"
@@ -211,9 +218,9 @@ def skill_text(area: int, rank: int) -> str:
 def to_strings(area: np.ndarray, rank: np.ndarray, text) -> np.ndarray:
     """Map (area, rank) code arrays to an object array of strings, building each distinct
     string once (rows share the same str objects, which keeps memory low)."""
-    code = (area.astype(np.int64) + 1) * 100_000_000 + rank.astype(np.int64)
+    code = (area.astype(np.int64) + 1) * CODE_BASE + rank.astype(np.int64)
     uniq, inverse = np.unique(code, return_inverse=True)
     words = np.empty(len(uniq), dtype=object)
     for i, c in enumerate(uniq.tolist()):
-        words[i] = text(int(c // 100_000_000) - 1, int(c % 100_000_000))
+        words[i] = text(int(c // CODE_BASE) - 1, int(c % CODE_BASE))
     return words[inverse]

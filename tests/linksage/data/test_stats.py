@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from linksage.data.skills import skill_rank_key, top_skill_rows
 from linksage.data.stats import compute_stats, graph_edges, plot_degree_distribution, render_stats
-from linksage.synthetic.marketplace import generate_marketplace
 from linksage.data.tables import Tables
+from linksage.synthetic.marketplace import generate_marketplace
 
 
 def _ts(*days):
@@ -153,3 +154,26 @@ def test_paper_preset_attribute_ratios_at_small_scale():
     scale_stable = set(ratios) - {"seeker-engagement", "recruiter-interaction"}
     off = {k: round(ratios[k]["deviation"], 3) for k in scale_stable}
     assert all(abs(v) <= 0.10 for v in off.values()), off
+
+
+def test_one_top_skills_rule_for_frames_and_lists():
+    skills = pd.DataFrame(
+        {
+            "member_id": [1, 1, 1, 1, 2, 2],
+            "skill": ["sql", "go", "ai", "sql", "x", "y"],
+            "score": [0.5, 0.9, 0.5, 0.2, 0.1, 0.1],
+        }
+    )
+    top = top_skill_rows(skills, "member_id", 2)
+    assert list(zip(top["member_id"], top["skill"], strict=True)) == [
+        (1, "go"),
+        (1, "ai"),  # ties broken by name
+        (2, "x"),
+        (2, "y"),
+    ]
+    for member, rows in skills.groupby("member_id"):
+        pairs = list(zip(rows["skill"], rows["score"], strict=True))
+        by_key = [s for s, _ in sorted(pairs, key=lambda p: skill_rank_key(*p))]
+        assert by_key == top_skill_rows(rows, "member_id", 9)["skill"].tolist(), member
+    distinct = top_skill_rows(skills, "member_id", 9, distinct=True)
+    assert distinct[distinct["member_id"] == 1]["skill"].tolist() == ["go", "ai", "sql"]

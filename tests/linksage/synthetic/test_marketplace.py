@@ -3,6 +3,7 @@ uses, and the generative claims of docs/generative_model.md, at tiny sizes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -201,3 +202,14 @@ def test_vocabularies_grow_sub_linearly():
     (ts, ss), (tl, sl) = vocab(small), vocab(large)
     assert tl > ts and sl > ss
     assert tl / ts < 8**0.8 and sl / ss < 8**0.8  # linear growth would be 8x
+
+
+def test_preset_constants_drive_the_generator():
+    p = get_preset("paper")
+    rng = np.random.default_rng(0)
+    base = make_population(rng, members=300, start=0, days=21, p=p)
+    assert base.jobs["is_promoted"].any()
+    changed = replace(p, promoted_job_fraction=0.0, seniority_probs=(0.0,) * 6 + (1.0,))
+    pop = make_population(np.random.default_rng(0), members=300, start=0, days=21, p=changed)
+    assert not pop.jobs["is_promoted"].any()
+    assert (pop.members["seniority"] == 6).all() and (pop.jobs["seniority"] == 6).all()
