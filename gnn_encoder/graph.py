@@ -176,6 +176,128 @@ def _dedupe(src, dst, t, w=None):
     return g["s"].to_numpy(), g["d"].to_numpy(), g["t"].to_numpy(), ww
 
 
+def _indexer(ids: np.ndarray):
+    """raw id -> (row in the sorted `ids`, whether the id is a node)."""
+
+    def index(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos = np.searchsorted(ids, raw).clip(0, max(len(ids) - 1, 0))
+        ok = ids[pos] == raw if len(ids) else np.zeros(len(raw), bool)
+        return pos, ok
+
+    return index
+
+
+_EMPTY = (np.zeros(0, np.int64),) * 3
+
+
+def _attribute_edges(members, jobs, id_maps: IdMaps, m_time, j_time) -> dict[EdgeType, tuple]:
+    """Member/job -> title, company; job -> position (stamped with the node's creation)."""
+    m_idx, j_idx = np.arange(len(members)), np.arange(len(jobs))
+    return {
+        ("member", "has_title", "title"): (
+            m_idx,
+            id_maps.lookup("title", members["title"]),
+            m_time,
+        ),
+        ("member", "works_at", "company"): (
+            m_idx,
+            id_maps.lookup("company", members["company"]),
+            m_time,
+        ),
+        ("job", "has_title", "title"): (j_idx, id_maps.lookup("title", jobs["title"]), j_time),
+        ("job", "at_company", "company"): (
+            j_idx,
+            id_maps.lookup("company", jobs["company"]),
+            j_time,
+        ),
+        ("job", "is_position", "position"): (
+            j_idx,
+            id_maps.lookup("position", position_key(jobs["company"], jobs["title"])),
+            j_time,
+        ),
+    }
+
+
+def _position_edges(tables: Tables, members, id_maps: IdMaps, m_time, cut, member_index) -> dict:
+    """member -> position (every position started before the cut, plus the current profile
+    one) and position -> next position (consecutive positions of one member)."""
+    held_src = [np.arange(len(members))]
+    held_dst = [id_maps.lookup("position", position_key(members["company"], members["title"]))]
+    held_t = [m_time]
+    trans = _EMPTY
+    if tables.member_positions is not None and len(tables.member_positions):
+        pos = tables.member_positions
+        pos = pos[pd.to_datetime(pos["start_at"], utc=True) < cut]
+        pi, ok = member_index(pos["member_id"].to_numpy(np.int64))
+        pos, pi = pos[ok], pi[ok]
+        p_id = id_maps.lookup("position", position_key(pos["company"], pos["title"]))
+        p_t = ns_array(pos["start_at"])
+        held_src.append(pi), held_dst.append(p_id), held_t.append(p_t)
+        order = np.lexsort((p_t, pi))
+        pi_o, pid_o, pt_o = pi[order], p_id[order], p_t[order]
+        same = pi_o[1:] == pi_o[:-1]
+        trans = (pid_o[:-1][same], pid_o[1:][same], pt_o[1:][same])
+    return {
+        ("member", "held", "position"): _dedupe(
+            np.concatenate(held_src), np.concatenate(held_dst), np.concatenate(held_t)
+        )[:3],
+        ("position", "next", "position"): _dedupe(*trans)[:3],
+    }
+
+
+def _skill_edges(tables: Tables, id_maps: IdMaps, top_skills: int, sides) -> dict:
+    """member -> skill and job -> skill: each node's top skills, stamped with its creation."""
+    edges = {}
+    for table, key, index_fn, rel, t_src in sides:
+        if table is None or not len(table):
+            edges[rel] = _EMPTY
+            continue
+        top = top_skill_rows(table, key, top_skills)
+        si, ok = index_fn(top[key].to_numpy(np.int64))
+        top, si = top[ok], si[ok]
+        edges[rel] = _dedupe(si, id_maps.lookup("skill", top["skill"]), t_src[si])[:3]
+    return edges
+
+
+def _interaction_edges(tables: Tables, cut, member_index, job_index) -> dict:
+    """member -> job engagements (weighted by action) and job -> member recruiter actions."""
+    eng = tables.engagements
+    eng = eng[eng["action"].isin(list(ENGAGEMENT_WEIGHTS)).to_numpy()]
+    eng = eng[pd.to_datetime(eng["at"], utc=True) < cut]
+    mi, ok_m = member_index(eng["member_id"].to_numpy(np.int64))
+    ji, ok_j = job_index(eng["job_id"].to_numpy(np.int64))
+    ok = ok_m & ok_j
+    weight = eng["action"].map(ENGAGEMENT_WEIGHTS).to_numpy(np.float32)[ok]
+    engaged = _dedupe(mi[ok], ji[ok], ns_array(eng["at"])[ok], weight)
+    recruited = _EMPTY
+    if tables.recruiter_actions is not None and len(tables.recruiter_actions):
+        rec = tables.recruiter_actions
+        rec = rec[pd.to_datetime(rec["at"], utc=True) < cut]
+        ji, ok_j = job_index(rec["job_id"].to_numpy(np.int64))
+        mi, ok_m = member_index(rec["member_id"].to_numpy(np.int64))
+        ok = ok_m & ok_j
+        recruited = _dedupe(ji[ok], mi[ok], ns_array(rec["at"])[ok])[:3]
+    return {("member", "engaged", "job"): engaged, ("job", "recruited", "member"): recruited}
+
+
+def _relations(edges: dict, num_nodes: dict, skill_nodes: bool) -> dict[EdgeType, Relation]:
+    """Every edge type as CSR by destination; a reverse type reuses its forward edges."""
+    relations: dict[EdgeType, Relation] = {}
+    for et in edge_types(skill_nodes):
+        if et in edges:
+            src, dst, t, *w = edges[et]
+        else:
+            dst, src, t, *w = edges[reverse(et)]
+        relations[et] = _csr(
+            np.asarray(src, np.int64),
+            np.asarray(dst, np.int64),
+            np.asarray(t, np.int64),
+            num_nodes[et[2]],
+            w[0] if w else None,
+        )
+    return relations
+
+
 def build_graph(
     tables: Tables,
     *,
@@ -209,64 +331,12 @@ def build_graph(
     num_nodes = {"member": len(member_ids), "job": len(job_ids)}
     num_nodes.update({t: id_maps.size(t) for t in ATTRIBUTE_TYPES})
     m_time, j_time = ns_array(members["created_at"]), ns_array(jobs["posted_at"])
-    m_idx, j_idx = np.arange(len(member_ids)), np.arange(len(job_ids))
-    edges: dict[EdgeType, tuple] = {}
+    member_index, job_index = _indexer(member_ids), _indexer(job_ids)
 
-    def member_index(raw):
-        pos = np.searchsorted(member_ids, raw).clip(0, max(len(member_ids) - 1, 0))
-        ok = member_ids[pos] == raw if len(member_ids) else np.zeros(len(raw), bool)
-        return pos, ok
-
-    def job_index(raw):
-        pos = np.searchsorted(job_ids, raw).clip(0, max(len(job_ids) - 1, 0))
-        ok = job_ids[pos] == raw if len(job_ids) else np.zeros(len(raw), bool)
-        return pos, ok
-
-    edges[("member", "has_title", "title")] = (
-        m_idx,
-        id_maps.lookup("title", members["title"]),
-        m_time,
-    )
-    edges[("member", "works_at", "company")] = (
-        m_idx,
-        id_maps.lookup("company", members["company"]),
-        m_time,
-    )
-    edges[("job", "has_title", "title")] = (j_idx, id_maps.lookup("title", jobs["title"]), j_time)
-    edges[("job", "at_company", "company")] = (
-        j_idx,
-        id_maps.lookup("company", jobs["company"]),
-        j_time,
-    )
-    edges[("job", "is_position", "position")] = (
-        j_idx,
-        id_maps.lookup("position", position_key(jobs["company"], jobs["title"])),
-        j_time,
-    )
-    # member -> position: every position started before the cut, plus the current profile one.
-    held_src = [m_idx]
-    held_dst = [id_maps.lookup("position", position_key(members["company"], members["title"]))]
-    held_t = [m_time]
-    trans = (np.zeros(0, np.int64),) * 3
-    if tables.member_positions is not None and len(tables.member_positions):
-        pos = tables.member_positions
-        pos = pos[pd.to_datetime(pos["start_at"], utc=True) < cut]
-        pi, ok = member_index(pos["member_id"].to_numpy(np.int64))
-        pos, pi = pos[ok], pi[ok]
-        p_id = id_maps.lookup("position", position_key(pos["company"], pos["title"]))
-        p_t = ns_array(pos["start_at"])
-        held_src.append(pi), held_dst.append(p_id), held_t.append(p_t)
-        order = np.lexsort((p_t, pi))
-        pi_o, pid_o, pt_o = pi[order], p_id[order], p_t[order]
-        same = pi_o[1:] == pi_o[:-1]
-        trans = (pid_o[:-1][same], pid_o[1:][same], pt_o[1:][same])
-    edges[("member", "held", "position")] = _dedupe(
-        np.concatenate(held_src), np.concatenate(held_dst), np.concatenate(held_t)
-    )[:3]
-    edges[("position", "next", "position")] = _dedupe(*trans)[:3]
-
+    edges = _attribute_edges(members, jobs, id_maps, m_time, j_time)
+    edges.update(_position_edges(tables, members, id_maps, m_time, cut, member_index))
     if skill_nodes:
-        for table, key, index_fn, rel, t_src in (
+        sides = (
             (
                 tables.member_skills,
                 "member_id",
@@ -275,52 +345,12 @@ def build_graph(
                 m_time,
             ),
             (tables.job_skills, "job_id", job_index, ("job", "requires_skill", "skill"), j_time),
-        ):
-            if table is None or not len(table):
-                edges[rel] = (np.zeros(0, np.int64),) * 3
-                continue
-            top = top_skill_rows(table, key, top_skills)
-            si, ok = index_fn(top[key].to_numpy(np.int64))
-            top, si = top[ok], si[ok]
-            edges[rel] = _dedupe(si, id_maps.lookup("skill", top["skill"]), t_src[si])[:3]
-
-    eng = tables.engagements
-    eng = eng[eng["action"].isin(list(ENGAGEMENT_WEIGHTS)).to_numpy()]
-    eng = eng[pd.to_datetime(eng["at"], utc=True) < cut]
-    mi, ok_m = member_index(eng["member_id"].to_numpy(np.int64))
-    ji, ok_j = job_index(eng["job_id"].to_numpy(np.int64))
-    ok = ok_m & ok_j
-    weight = eng["action"].map(ENGAGEMENT_WEIGHTS).to_numpy(np.float32)[ok]
-    edges[("member", "engaged", "job")] = _dedupe(mi[ok], ji[ok], ns_array(eng["at"])[ok], weight)
-
-    rec_edges = (np.zeros(0, np.int64),) * 3
-    if tables.recruiter_actions is not None and len(tables.recruiter_actions):
-        rec = tables.recruiter_actions
-        rec = rec[pd.to_datetime(rec["at"], utc=True) < cut]
-        ji, ok_j = job_index(rec["job_id"].to_numpy(np.int64))
-        mi, ok_m = member_index(rec["member_id"].to_numpy(np.int64))
-        ok = ok_m & ok_j
-        rec_edges = _dedupe(ji[ok], mi[ok], ns_array(rec["at"])[ok])[:3]
-    edges[("job", "recruited", "member")] = rec_edges
-
-    relations: dict[EdgeType, Relation] = {}
-    for et in edge_types(skill_nodes):
-        if et in edges:
-            src, dst, t, *w = edges[et]
-            w = w[0] if w else None
-        else:
-            src, dst, t, *w = edges[reverse(et)]
-            w = w[0] if w else None
-            src, dst = dst, src
-        relations[et] = _csr(
-            np.asarray(src, np.int64),
-            np.asarray(dst, np.int64),
-            np.asarray(t, np.int64),
-            num_nodes[et[2]],
-            w,
         )
+        edges.update(_skill_edges(tables, id_maps, top_skills, sides))
+    edges.update(_interaction_edges(tables, cut, member_index, job_index))
     features = {
         "member": member_features(members, id_maps),
         "job": job_features(jobs, id_maps),
     }
+    relations = _relations(edges, num_nodes, skill_nodes)
     return SnapshotGraph(cut, member_ids, job_ids, num_nodes, relations, skill_nodes, features)

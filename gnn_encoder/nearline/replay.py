@@ -57,61 +57,90 @@ def _skills(frame: pd.DataFrame | None, key: str) -> dict[int, tuple]:
 def events_from_tables(tables: Tables, *, start: datetime, end: datetime) -> list[Event]:
     """Every graph event with its time in [start, end), in replay order."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    events: list[Event] = []
-    members = _in(tables.members, "created_at", start, end)
-    m_skills = _skills(tables.member_skills, "member_id")
+    positions, before_join = _position_events(tables, start, end)
+    events: list[Event] = [
+        *positions,
+        *_member_events(tables, start, end, before_join),
+        *_job_events(tables, start, end),
+        *_interaction_events(tables, start, end),
+    ]
+    events.sort(key=lambda e: (e.at, _ORDER[e.type]))  # stable: table order within ties
+    return events
+
+
+def _position_events(tables: Tables, start, end) -> tuple[list[Event], dict[int, list]]:
+    """Positions started in [start, end) after the member joined; and, per member, the
+    positions that started before joining (they arrive with the MemberJoined event)."""
     positions = tables.member_positions
+    events: list[Event] = []
+    before_join: dict[int, list] = {}
+    if positions is None or not len(positions):
+        return events, before_join
     created = dict(
         zip(tables.members["member_id"], utc_series(tables.members["created_at"]), strict=True)
     )
-    before_join: dict[int, list] = {}
-    if positions is not None and len(positions):
-        p_start = utc_series(positions["start_at"])
-        for m, c, t, s in zip(
-            positions["member_id"], positions["company"], positions["title"], p_start, strict=True
-        ):
-            joined = created.get(m)
-            if joined is None:
-                continue
-            if s < joined:
-                before_join.setdefault(int(m), []).append((str(c), str(t), s.to_pydatetime()))
-            elif start <= s < end:
-                events.append(
-                    PositionStarted(
-                        member_id=int(m), company=str(c), title=str(t), at=s.to_pydatetime()
-                    )
+    p_start = utc_series(positions["start_at"])
+    for m, c, t, s in zip(
+        positions["member_id"], positions["company"], positions["title"], p_start, strict=True
+    ):
+        joined = created.get(m)
+        if joined is None:
+            continue
+        if s < joined:
+            before_join.setdefault(int(m), []).append((str(c), str(t), s.to_pydatetime()))
+        elif start <= s < end:
+            events.append(
+                PositionStarted(
+                    member_id=int(m), company=str(c), title=str(t), at=s.to_pydatetime()
                 )
+            )
+    return events, before_join
+
+
+def _member_events(tables: Tables, start, end, before_join: dict[int, list]) -> list[Event]:
+    """Members created in [start, end), with their skills and earlier positions."""
+    members = _in(tables.members, "created_at", start, end)
+    m_skills = _skills(tables.member_skills, "member_id")
     has_intent = "seeker_intent" in members
-    for row in members.itertuples(index=False):
-        events.append(
-            MemberJoined(
-                member_id=int(row.member_id),
-                at=pd.Timestamp(row.created_at).to_pydatetime(),
-                title=str(row.title),
-                company=str(row.company),
-                seniority=int(row.seniority),
-                location=str(row.location),
-                is_premium=bool(row.is_premium),
-                seeker_intent=_none(row.seeker_intent) if has_intent else None,
-                skills=m_skills.get(int(row.member_id), ()),
-                positions=tuple(before_join.get(int(row.member_id), ())),
-            )
+    return [
+        MemberJoined(
+            member_id=int(row.member_id),
+            at=pd.Timestamp(row.created_at).to_pydatetime(),
+            title=str(row.title),
+            company=str(row.company),
+            seniority=int(row.seniority),
+            location=str(row.location),
+            is_premium=bool(row.is_premium),
+            seeker_intent=_none(row.seeker_intent) if has_intent else None,
+            skills=m_skills.get(int(row.member_id), ()),
+            positions=tuple(before_join.get(int(row.member_id), ())),
         )
+        for row in members.itertuples(index=False)
+    ]
+
+
+def _job_events(tables: Tables, start, end) -> list[Event]:
+    """Jobs posted in [start, end), with their skills."""
     j_skills = _skills(tables.job_skills, "job_id")
-    for row in _in(tables.jobs, "posted_at", start, end).itertuples(index=False):
-        events.append(
-            JobPosted(
-                job_id=int(row.job_id),
-                at=pd.Timestamp(row.posted_at).to_pydatetime(),
-                title=str(row.title),
-                company=str(row.company),
-                seniority=int(row.seniority),
-                location=str(row.location),
-                is_promoted=bool(row.is_promoted),
-                expires_at=pd.Timestamp(row.expires_at).to_pydatetime(),
-                skills=j_skills.get(int(row.job_id), ()),
-            )
+    return [
+        JobPosted(
+            job_id=int(row.job_id),
+            at=pd.Timestamp(row.posted_at).to_pydatetime(),
+            title=str(row.title),
+            company=str(row.company),
+            seniority=int(row.seniority),
+            location=str(row.location),
+            is_promoted=bool(row.is_promoted),
+            expires_at=pd.Timestamp(row.expires_at).to_pydatetime(),
+            skills=j_skills.get(int(row.job_id), ()),
         )
+        for row in _in(tables.jobs, "posted_at", start, end).itertuples(index=False)
+    ]
+
+
+def _interaction_events(tables: Tables, start, end) -> list[Event]:
+    """Engagements and recruiter actions in [start, end)."""
+    events: list[Event] = []
     for row in _in(tables.engagements, "at", start, end).itertuples(index=False):
         request = _none(row.request_id)
         events.append(
@@ -134,7 +163,6 @@ def events_from_tables(tables: Tables, *, start: datetime, end: datetime) -> lis
                     at=pd.Timestamp(row.at).to_pydatetime(),
                 )
             )
-    events.sort(key=lambda e: (e.at, _ORDER[e.type]))  # stable: table order within ties
     return events
 
 
