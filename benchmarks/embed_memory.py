@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,14 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gnn_encoder.checkpoint import save_checkpoint
-from gnn_encoder.decoders import make_decoder
-from gnn_encoder.embed import embed_snapshots
-from gnn_encoder.features import feature_dims
-from gnn_encoder.graph import ATTRIBUTE_TYPES, edge_types
-from gnn_encoder.id_maps import build_id_maps
-from gnn_encoder.model import LinkSageEncoder
-from linksage.data.tables import Tables
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gnn_encoder.embed import embed_snapshots  # noqa: E402
+from gnn_encoder.id_maps import build_id_maps  # noqa: E402
+from linksage.data.tables import Tables  # noqa: E402
+from tests.support.random_checkpoint import save_random_checkpoint  # noqa: E402
 
 
 def peak_gib() -> float:
@@ -125,28 +125,16 @@ def main() -> None:
     t_end = pd.Timestamp("2026-02-26", tz="UTC")
     maps = build_id_maps(tables, before=t_end)
     print(f"tables built in {time.perf_counter() - t0:.0f} s; peak RSS {peak_gib():.2f} GiB")
-    enc_kwargs = {
-        "edge_types": list(edge_types()),
-        "feature_dims": feature_dims(maps),
-        "vocab_sizes": {t: maps.size(t) for t in ATTRIBUTE_TYPES},
-        "hidden_dim": args.dim,
-        "embedding_dim": args.dim,
-        "aggregation": "mean",
-    }
-    enc = LinkSageEncoder(**enc_kwargs)
     with tempfile.TemporaryDirectory() as d:
         ckpt = Path(d) / "checkpoint.pt"
-        save_checkpoint(
+        save_random_checkpoint(
             ckpt,
-            encoder=enc,
-            encoder_kwargs=enc_kwargs,
-            decoder=make_decoder("mlp", args.dim),
-            decoder_name="mlp",
-            id_maps=maps,
-            top_skills=5,
-            skill_nodes=True,
+            maps,
             neighbour_cap=50,
-            t_gnn_end=t_end.isoformat(),
+            t_gnn_end=t_end,
+            hidden_dim=args.dim,
+            embedding_dim=args.dim,
+            seed=None,
         )
         t0 = time.perf_counter()
         manifest = embed_snapshots(

@@ -19,6 +19,7 @@ import argparse
 import gc
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linksage.feature_store import (
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from linksage.feature_store import (  # noqa: E402
     apply_repo,
     check_embedding_files,
     copy_repo,
@@ -38,8 +42,8 @@ from linksage.feature_store import (
     open_store,
     publish_embeddings,
 )
-from linksage.feature_store.embeddings import embeddings_table
-from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA
+from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA  # noqa: E402
+from tests.support.random_repo import random_embeddings, write_embedding_tables  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 GNN_REFS = [f"{v}:{f}" for v in ("member_gnn", "job_gnn") for f in ("embedding", "model_version")]
@@ -73,17 +77,10 @@ def build(repo: Path, *, members: int, jobs: int, dim: int, snapshots: int, seed
     data = repo / "data"
     for entity, n in (("member", members), ("job", jobs)):
         ids = np.arange(1, n + 1, dtype=np.int64)
-        parts = [
-            embeddings_table(
-                id_column=f"{entity}_id",
-                ids=ids,
-                vectors=rng.standard_normal((n, dim), dtype=np.float32),
-                event_timestamps=[t] * len(ids),
-                model_version="bench",
-            )
-            for t in times
-        ]
-        pq.write_table(pa.concat_tables(parts), data / f"{entity}_embeddings.parquet")
+        embeddings = random_embeddings(
+            entity, ids, times, dim, rng=rng, model_version="bench", dtype=np.float32
+        )
+        write_embedding_tables(repo, {entity: embeddings})
         schema = MEMBER_SCHEMA if entity == "member" else JOB_SCHEMA
         pq.write_table(_random_profile(schema, ids, times, rng), data / f"{entity}_profile.parquet")
     return times

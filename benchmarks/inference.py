@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 from _gnn_data import marketplace_graph  # noqa: E402
 
-from gnn_encoder.features import feature_dims  # noqa: E402
-from gnn_encoder.graph import ATTRIBUTE_TYPES, edge_types  # noqa: E402
 from gnn_encoder.inference import embed_graph  # noqa: E402
-from gnn_encoder.model import LinkSageEncoder  # noqa: E402
+from tests.support.random_checkpoint import random_encoder  # noqa: E402
 
 clock = time.process_time
 
@@ -50,15 +50,8 @@ def main() -> None:
     global clock
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
     _, maps, g = marketplace_graph(args.members)
-    enc = LinkSageEncoder(
-        edge_types=list(edge_types()),
-        feature_dims=feature_dims(maps),
-        vocab_sizes={t: maps.size(t) for t in ATTRIBUTE_TYPES},
-        hidden_dim=args.hidden,
-        embedding_dim=args.hidden,
-    )
+    enc = random_encoder(maps, seed=0, hidden_dim=args.hidden, embedding_dim=args.hidden)
     n_out = g.num_nodes["member"] + g.num_nodes["job"]
     edges = sum(r.num_edges for r in g.capped(args.cap).relations.values())
     print(f"graph: {g.num_nodes} capped edges={edges:,}")

@@ -30,54 +30,27 @@ sys.path.insert(0, str(ROOT))
 def prepare(root: Path, members: int, cap: int, seed: int) -> dict:
     """Synthetic data, a frozen random checkpoint + ONNX encoders; returns the paths/times."""
     import pandas as pd
-    import torch
 
-    from gnn_encoder.checkpoint import save_checkpoint
-    from gnn_encoder.decoders import make_decoder
-    from gnn_encoder.features import feature_dims
-    from gnn_encoder.graph import ATTRIBUTE_TYPES, edge_types
     from gnn_encoder.id_maps import build_id_maps
-    from gnn_encoder.model import LinkSageEncoder
-    from gnn_encoder.onnx_export import export_ego_onnx
     from linksage.data.tables import write_tables
     from linksage.synthetic.marketplace import generate_marketplace
+    from tests.support.random_checkpoint import export_ego_encoders, save_random_checkpoint
 
     start = pd.Timestamp("2026-01-01", tz="UTC")
     tables = generate_marketplace(members=members, seed=seed, start=start, days=42)
     write_tables(tables, root / "data")
     t_gnn_end, t_test_start = start + pd.Timedelta(days=28), start + pd.Timedelta(days=35)
     id_maps = build_id_maps(tables, before=t_gnn_end)
-    torch.manual_seed(0)
-    kwargs = {
-        "edge_types": list(edge_types(True)),
-        "feature_dims": feature_dims(id_maps),
-        "vocab_sizes": {t: id_maps.size(t) for t in ATTRIBUTE_TYPES},
-        "hidden_dim": 64,
-        "embedding_dim": 64,
-        "aggregation": "mean",
-    }
-    encoder = LinkSageEncoder(**kwargs).eval()
     gnn = root / "gnn"
-    save_checkpoint(
+    encoder = save_random_checkpoint(
         gnn / "checkpoint.pt",
-        encoder=encoder,
-        encoder_kwargs=kwargs,
-        decoder=make_decoder("mlp", 64),
-        decoder_name="mlp",
-        id_maps=id_maps,
-        top_skills=5,
-        skill_nodes=True,
+        id_maps,
         neighbour_cap=cap,
-        t_gnn_end=t_gnn_end.isoformat(),
+        t_gnn_end=t_gnn_end,
+        hidden_dim=64,
+        embedding_dim=64,
     )
-    for target in ("member", "job"):
-        export_ego_onnx(
-            encoder,
-            gnn / f"encoder_{target}.onnx",
-            target_type=target,
-            cap=cap,
-            feature_dims=kwargs["feature_dims"],
-        )
+    export_ego_encoders(encoder, id_maps, gnn, cap)
     return {
         "root": str(root),
         "t_test_start": t_test_start.isoformat(),

@@ -22,15 +22,12 @@ import json
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 
 from linksage.config import load_config  # noqa: E402
 
@@ -39,9 +36,7 @@ def build_experiment(root: Path, members: int):
     """The demo config moved under `root`, with data, profile features and embeddings in Feast."""
     from linksage.data.datasource import ensure_data
     from linksage.data.tables import read_tables
-    from linksage.feature_store import ensure_repo, prepare_and_materialize
-    from linksage.feature_store.embeddings import embeddings_table
-    from linksage.feature_store.profile_features import write_profile_features
+    from tests.support.random_repo import random_feast_repo
 
     cfg = load_config(
         ROOT / "configs" / "demo.yaml",
@@ -52,30 +47,14 @@ def build_experiment(root: Path, members: int):
         },
     )
     tables = read_tables(ensure_data(cfg.data, cfg.data_dir), validate=False)
-    repo = ensure_repo(cfg.feast.repo_dir)
-    times = cfg.snapshot_times()
-    write_profile_features(tables, times, repo, top_k=cfg.gnn.top_skills)
-    rng = np.random.default_rng(0)
-    dim = cfg.gnn.embedding_dim
-    for entity, frame in (("member", tables.members), ("job", tables.jobs)):
-        ids = frame[f"{entity}_id"].to_numpy()
-        parts = [
-            embeddings_table(
-                id_column=f"{entity}_id",
-                ids=ids,
-                vectors=rng.normal(size=(len(ids), dim)),
-                event_timestamps=[t] * len(ids),
-                model_version="random-bench",
-            )
-            for t in times
-        ]
-        pq.write_table(pa.concat_tables(parts), repo / "data" / f"{entity}_embeddings.parquet")
-    prepare_and_materialize(
-        repo,
+    random_feast_repo(
+        cfg.feast.repo_dir,
+        tables,
+        cfg.snapshot_times(),
+        dim=cfg.gnn.embedding_dim,
+        top_k=cfg.gnn.top_skills,
         ttl_days=cfg.feast.ttl_days,
-        embedding_dim=dim,
-        start=times[-1] - timedelta(hours=1),
-        end=times[-1],
+        model_version="random-bench",
     )
     return cfg, tables
 

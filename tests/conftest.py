@@ -1,4 +1,8 @@
-"""Shared fixtures: a tiny synthetic marketplace and a config whose windows fit it."""
+"""Shared fixtures: a tiny synthetic marketplace and a config whose windows fit it.
+
+The session-scoped experiment fixtures (a trained GNN run, a Feast repo with random embeddings
+and the rankers trained on it) live in tests/support/ and are registered here, once: a fixture
+imported into two sibling conftests gets two caches, so a session fixture would run twice."""
 
 from __future__ import annotations
 
@@ -7,45 +11,11 @@ from pathlib import Path
 import pytest
 
 import rankers  # noqa: F401  (selects tf-keras before any test imports TensorFlow)
+from tests.support.config import TINY_MEMBERS, tiny_config_dict
+from tests.support.gnn_run import tiny_run  # noqa: F401
+from tests.support.ranker_runs import ranker_experiment, trained_runs  # noqa: F401
 
-TINY_MEMBERS = 400
-
-
-def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
-    """A complete, valid config mapping for tiny runs under tmp_path."""
-    return {
-        "name": "tiny",
-        "output_dir": str(tmp_path / "run"),
-        "data": {
-            "source": "synthetic",
-            "synthetic": {
-                # denser than the paper preset so every task (TAJ too) has labels at 400 members
-                "preset": "dense",
-                "members": members,
-                "seed": 3,
-                "start": "2026-01-01T00:00:00Z",
-                "days": 42,
-            },
-        },
-        "windows": {
-            "t_gnn_end": "2026-01-29T00:00:00Z",
-            "t_train_start": "2026-01-29T00:00:00Z",
-            "t_train_end": "2026-02-05T00:00:00Z",
-            "t_test_start": "2026-02-05T00:00:00Z",
-            "t_test_end": "2026-02-12T00:00:00Z",
-            "validation_days": 1,
-        },
-        "gnn": {
-            "hidden_dim": 16,
-            "embedding_dim": 8,
-            "fanouts": [5, 3],
-            "epochs": 2,
-            "batch_size": 64,
-        },
-        "feast": {"repo_dir": str(tmp_path / "feature_repo")},
-        "rankers": {"epochs": 1, "batch_size": 64, "hidden_units": [16]},
-        "evaluation": {"seeds": [0, 1], "bootstrap_samples": 200},
-    }
+__all__ = ["TINY_MEMBERS", "tiny_config_dict"]
 
 
 @pytest.fixture

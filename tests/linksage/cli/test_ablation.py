@@ -8,8 +8,7 @@ import pyarrow.parquet as pq
 
 from gnn_encoder.nearline.replay import events_from_tables
 from linksage.cli.ablation import build_nearline_repo, nearline_job_embeddings
-from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
-from tests.gnn_encoder.nearline.helpers import batch_embeddings
+from tests.support.nearline import NEARLINE_CAP, batch_embeddings
 
 
 def test_nearline_rows_are_fresh_exact_and_joined_point_in_time(nearline_experiment):

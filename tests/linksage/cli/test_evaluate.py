@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from linksage.cli.app import app
 from linksage.config import parse_config
-from tests.conftest import tiny_config_dict
-from tests.evaluation.conftest import write_run
+from tests.support.config import tiny_config_dict
+from tests.support.eval_run import write_run
 
 runner = CliRunner()
 

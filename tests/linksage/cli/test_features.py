@@ -4,43 +4,23 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from typer.testing import CliRunner
 
 from linksage.cli.app import app
 from linksage.feature_store import open_store
-from linksage.feature_store.embeddings import embeddings_table
-from tests.conftest import tiny_config_dict
+from tests.support.config import tiny_directory_config_dict
+from tests.support.random_repo import write_random_embeddings
 
 
 def _config(tmp_path, tiny_data_dir, **feast):
-    cfg = tiny_config_dict(tmp_path)
-    cfg["data"] = {"source": "directory", "directory": str(tiny_data_dir)}
+    cfg = tiny_directory_config_dict(tmp_path, tiny_data_dir)
     cfg["feast"].update(feast)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path, cfg
-
-
-def _write_embeddings(repo, tiny_tables, times, dim, model="m1"):
-    rng = np.random.default_rng(0)
-    for entity, table in (("member", tiny_tables.members), ("job", tiny_tables.jobs)):
-        ids = table[f"{entity}_id"].to_numpy()
-        parts = [
-            embeddings_table(
-                id_column=f"{entity}_id",
-                ids=ids,
-                vectors=rng.normal(size=(len(ids), dim)),
-                event_timestamps=[t] * len(ids),
-                model_version=model,
-            )
-            for t in times
-        ]
-        pq.write_table(pa.concat_tables(parts), repo / "data" / f"{entity}_embeddings.parquet")
 
 
 def test_features_then_materialize(tmp_path, tiny_data_dir, tiny_tables):
@@ -54,7 +34,7 @@ def test_features_then_materialize(tmp_path, tiny_data_dir, tiny_tables):
 
     dim = cfg["gnn"]["embedding_dim"]
     times = sorted(set(profile["event_timestamp"].to_pylist()))
-    _write_embeddings(repo, tiny_tables, times, dim)
+    write_random_embeddings(repo, tiny_tables, times, dim, model_version="m1")
     manifest = tmp_path / "run" / "gnn" / "embeddings_manifest.json"
     manifest.parent.mkdir(parents=True)
     manifest.write_text(json.dumps({"model_version": "m1", "embedding_dim": dim, "snapshots": []}))
@@ -78,11 +58,12 @@ def test_materialize_refuses_embeddings_of_another_dimension(tmp_path, tiny_data
     runner = CliRunner()
     assert runner.invoke(app, ["features", "--config", str(path)]).exit_code == 0
     repo = tmp_path / "feature_repo"
-    _write_embeddings(
+    write_random_embeddings(
         repo,
         tiny_tables,
         [pd.Timestamp(cfg["windows"]["t_test_start"])],
         cfg["gnn"]["embedding_dim"] + 1,
+        model_version="m1",
     )
     result = runner.invoke(app, ["materialize", "--config", str(path)])
     assert result.exit_code == 2

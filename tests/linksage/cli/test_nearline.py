@@ -9,8 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from linksage.cli.app import app
-from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
-from tests.gnn_encoder.nearline.helpers import batch_embeddings
+from tests.support.nearline import NEARLINE_CAP, batch_embeddings
 
 runner = CliRunner()
 

@@ -32,8 +32,8 @@ from tests.support.feast_data import (
     build_repo,
     embedding_tables,
     newest_rows,
-    write_embeddings,
 )
+from tests.support.random_repo import write_embedding_tables
 
 TTL_DAYS = 5
 US = timedelta(microseconds=1)
@@ -251,7 +251,7 @@ def test_bad_embeddings_are_refused_leaving_the_store_as_it_was(sqlite_repo, tmp
     shutil.copytree(sqlite_repo, repo)
     watched = ["online_store.db", "registry.db", "member_gnn.parquet", "job_gnn.parquet"]
     before = {name: (repo / "data" / name).read_bytes() for name in watched}
-    write_embeddings(repo, _bad(case))
+    write_embedding_tables(repo, _bad(case))
     with pytest.raises(EmbeddingValidationError, match=BAD_CASES[case]) as err:
         _materialize(repo, model_version=None)  # no manifest: the files must agree on their own
     assert "embeddings.parquet" in str(err.value)
