@@ -13,10 +13,10 @@ export TF_USE_LEGACY_KERAS := 1
 
 .PHONY: demo test lint importlint format bench clean system-deps
 
+# PYTHONWARNINGS: setuptools' banner about editable installs is advice to packagers, not users.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# setuptools' banner about editable installs is advice to packagers, not to users
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 

@@ -40,7 +40,6 @@ class StageRecord:
     name: str
     seconds: float = 0.0
     peak_rss_bytes: int = 0
-    note: str = ""
 
 
 @dataclass
@@ -68,14 +67,11 @@ class StageTable:
         table = Table(title="stages", title_justify="left")
         for column, justify in (("stage", "left"), ("wall", "right"), (peak, "right")):
             table.add_column(column, justify=justify)
-        table.add_column("", justify="left")
         for r in self.records:
-            table.add_row(
-                r.name, f"{r.seconds:.1f} s", f"{r.peak_rss_bytes / 2**30:.2f} GiB", r.note
-            )
+            table.add_row(r.name, f"{r.seconds:.1f} s", f"{r.peak_rss_bytes / 2**30:.2f} GiB")
         total = sum(r.seconds for r in self.records)
         top = max((r.peak_rss_bytes for r in self.records), default=0)
-        table.add_row("total", f"{total:.1f} s", f"{top / 2**30:.2f} GiB", "", style="bold")
+        table.add_row("total", f"{total:.1f} s", f"{top / 2**30:.2f} GiB", style="bold")
         return table
 
     def to_dict(self) -> list[dict]:
@@ -85,7 +81,6 @@ class StageTable:
                 "stage": r.name,
                 "seconds": round(r.seconds, 3),
                 "peak_rss_bytes": r.peak_rss_bytes,
-                "note": r.note,
             }
             for r in self.records
         ]
