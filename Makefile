@@ -5,11 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= configs/demo.yaml
-SYSTEM_PACKAGES := redis-server chromium
-# TensorFlow's C++ logging and oneDNN notice, and setuptools' banners, are not the product speaking.
-export TF_CPP_MIN_LOG_LEVEL ?= 3
-export TF_ENABLE_ONEDNN_OPTS ?= 0
-export TF_USE_LEGACY_KERAS := 1
 
 .PHONY: demo test lint importlint format bench clean system-deps
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from evaluation.compare import compare
 from evaluation.leakage import audit_run
 from evaluation.result import AuditCheck, LeakageAudit, Report
-from evaluation.runs import TASKS, MissingRunError, available_seeds, load_arm
+from evaluation.runs import MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments
 from evaluation.task_metrics import MetricSettings
 from linksage.config import ExperimentConfig, WindowsSection, load_config
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
-from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
+from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS, TASKS
 
 
 def evaluate_runs(

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from linksage.errors import DataValidationError, LinksageError
-from linksage.tasks import TASKS  # noqa: E402  (re-exported)
+from linksage.tasks import TASKS
 
 REQUIRED_COLUMNS = ("request_id", "member_id", "job_id", "at", "label", "score")
 EXTRA_COLUMNS = {"search": ("click",), "ebr": ("rank",)}

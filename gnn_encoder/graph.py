@@ -153,10 +153,6 @@ class SnapshotGraph:
         )
 
 
-# The private name stays importable for modules that still use it.
-_ns = ns_array
-
-
 def _csr(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n_dst: int, w=None) -> Relation:
     """Build a destination-major CSR sorted by (dst, time desc, src desc) — vectorised."""
     order = np.lexsort((-src, -t, dst))

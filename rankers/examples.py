@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from linksage.data.tables import Tables
-from linksage.tasks import TASKS  # noqa: E402  (re-exported)
+from linksage.tasks import TASKS
 from rankers.live_jobs import sample_negatives
 from rankers.windows import SPLITS, SplitWindows
 

@@ -24,7 +24,8 @@ from linksage.data.tables import Tables, read_tables
 from linksage.errors import LinksageError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
-from rankers.examples import TASKS, build_examples
+from linksage.tasks import TASKS
+from rankers.examples import build_examples
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
 from rankers.training_frame import corpus_frame, feature_service_name, training_frame

@@ -27,11 +27,12 @@ def _reset_peak_rss() -> bool:
 def _peak_rss_bytes() -> int:
     """Peak resident set size of this process since the last reset (VmHWM), or since start."""
     try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+        status = _STATUS.read_text()
+    except OSError:  # not Linux: the process-wide high-water mark is all there is
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

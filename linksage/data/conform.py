@@ -59,9 +59,14 @@ def conform_column(column: Column, values: pa.ChunkedArray | pa.Array) -> pa.Chu
         raise ColumnTypeError(f"values do not fit {column.type}: {err}") from None
 
 
-def conform_table(spec: TableSpec, table: pa.Table) -> pa.Table:
+def conform_table(
+    spec: TableSpec, table: pa.Table, errors: dict[str, ColumnTypeError] | None = None
+) -> pa.Table:
     """The contract's columns of `table`, each cast to its contract type (others dropped).
-    Raises ColumnTypeError naming the column; `linksage validate` reports them all."""
+
+    Raises ColumnTypeError naming the file and column; with `errors` given, a column that does
+    not conform is left out and its error recorded there instead (how `validate` lists them all).
+    """
     names, arrays = [], []
     for column in spec.columns:
         if column.name not in table.schema.names:
@@ -69,6 +74,9 @@ def conform_table(spec: TableSpec, table: pa.Table) -> pa.Table:
         try:
             arrays.append(conform_column(column, table.column(column.name)))
         except ColumnTypeError as err:
-            raise ColumnTypeError(f"{spec.file_name}, column '{column.name}': {err}") from None
+            if errors is None:
+                raise ColumnTypeError(f"{spec.file_name}, column '{column.name}': {err}") from None
+            errors[column.name] = err
+            continue
         names.append(column.name)
     return pa.table(arrays, names=names)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linksage.data.conform import ColumnTypeError, conform_column
+from linksage.data.conform import ColumnTypeError, conform_table
 from linksage.data.schema import SENIORITY_RANGE, TABLES, TableSpec
 
 MAX_EXAMPLES = 3
@@ -64,22 +64,15 @@ def _examples(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[dict]:
 def _conform(spec: TableSpec, table: pa.Table, problems: list[Problem]) -> pa.Table:
     """The table's usable contract columns in their contract types; one problem per column that
     is missing (when required), of the wrong logical type, or whose values do not fit."""
-    names, arrays = [], []
     for col in spec.columns:
-        if col.name not in table.schema.names:
-            if not col.optional:
-                problems.append(Problem(spec.file_name, col.name, "required column is missing"))
-            continue
-        try:
-            arrays.append(conform_column(col, table.column(col.name)))
-        except ColumnTypeError as err:
-            examples = [
-                {col.name: v} for v in table.column(col.name).slice(0, MAX_EXAMPLES).to_pylist()
-            ]
-            problems.append(Problem(spec.file_name, col.name, str(err), examples))
-            continue
-        names.append(col.name)
-    return pa.table(arrays, names=names)
+        if col.name not in table.schema.names and not col.optional:
+            problems.append(Problem(spec.file_name, col.name, "required column is missing"))
+    errors: dict[str, ColumnTypeError] = {}
+    conformed = conform_table(spec, table, errors)
+    for name, err in errors.items():
+        examples = [{name: v} for v in table.column(name).slice(0, MAX_EXAMPLES).to_pylist()]
+        problems.append(Problem(spec.file_name, name, str(err), examples))
+    return conformed
 
 
 def _check_values(spec: TableSpec, df: pd.DataFrame, usable: set[str], problems: list[Problem]):

@@ -10,12 +10,12 @@ from linksage.cli.stage_table import StageTable
 def test_each_stage_reports_its_own_peak_rss():
     stages = StageTable()
     with stages.measure("small"):
-        pass
+        small_block = np.ones(1024)
     with stages.measure("big"):
         block = np.ones(300 * 2**20 // 8)  # 300 MiB, touched
         del block
     with stages.measure("small again"):
-        pass
+        small_block += 1
     small, big, after = (r.peak_rss_bytes for r in stages.records)
     assert big - small >= 250 * 2**20
     if stages.per_stage_peak:  # Linux: the mark is reset between stages
