@@ -27,3 +27,10 @@ class MissingTableError(LinksageError):
     """An optional table a stage needs is absent."""
 
     exit_code = 2
+
+
+class InsufficientDataError(LinksageError):
+    """The data passed validation but cannot support a stage: e.g. no positives before
+    t_gnn_end, or a window that holds no engagements. The message names table, window or option."""
+
+    exit_code = 2

@@ -10,8 +10,10 @@ and ebr add `query`). Rules shared by all tasks:
   from the validation or test windows.
 * Where a channel has no impressions, requests are built from that channel's engagements: the
   jobs engaged in one request (engagements sharing a request_id; one engagement alone if it has
-  none) plus `negatives_per_request` jobs drawn, with `seed`, among jobs live at the request's time.
-  Such requests get negative synthetic request ids (-1, -2, ...).
+  none) plus jobs drawn, with `seed`, among jobs live at the request's time: `negatives_per_request`
+  for a training request, `candidates_per_request` for a validation or test request (so that the
+  ranking metrics rank a realistic candidate list). Requests without a request_id get negative
+  synthetic ids (-1, -2, ...).
 
 Tasks: jymbii (jymbii impressions, label apply), search (search impressions with their query,
 label apply, `click` = click/save/apply), taj (premium members' applications, label = recruiter
@@ -38,6 +40,7 @@ def build_examples(
     windows: SplitWindows,
     *,
     negatives_per_request: int = 9,
+    candidates_per_request: int = 100,
     seed: int = 0,
 ) -> pd.DataFrame:
     """The examples of one task in all three splits (see the module docstring for the rules)."""
@@ -49,7 +52,9 @@ def build_examples(
         if has:
             df = _from_impressions(task, impressions, tables.engagements, windows)
         else:
-            df = _from_engagements(task, tables, windows, negatives_per_request, seed)
+            sampled = {"train": negatives_per_request}
+            sampled |= {s: candidates_per_request for s in SPLITS if s != "train"}
+            df = _from_engagements(task, tables, windows, sampled, seed)
     elif task == "taj":
         df = _taj(tables, windows)
     else:
@@ -101,7 +106,7 @@ def _from_impressions(
 
 
 def _from_engagements(
-    task: str, tables: Tables, windows: SplitWindows, k: int, seed: int
+    task: str, tables: Tables, windows: SplitWindows, sampled: dict[str, int], seed: int
 ) -> pd.DataFrame:
     eng = tables.engagements[tables.engagements["channel"] == task].copy()
     eng["request_id"] = _request_ids(eng)
@@ -113,8 +118,10 @@ def _from_engagements(
     applies = eng[eng["action"] == "apply"]
     rows["label"] = _observed(applies, ["request_id", "job_id"], rows).astype("int8")
     exclude = rows.groupby("request_id")["job_id"].apply(set).to_dict()
+    k = requests["split"].map(sampled).to_numpy(dtype=np.int64)
     neg = sample_negatives(requests, exclude, tables.jobs, k, seed)
-    out = pd.concat([rows[BASE_COLUMNS], neg[BASE_COLUMNS]], ignore_index=True)
+    parts = [rows[BASE_COLUMNS]] + ([neg[BASE_COLUMNS]] if len(neg) else [])
+    out = pd.concat(parts, ignore_index=True)
     if task == "search":
         clicks = eng[eng["action"].isin(["click", "save", "apply"])]
         out["split_end"] = windows.split_end(out["split"])

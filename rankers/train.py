@@ -21,7 +21,7 @@ import yaml
 
 from linksage.config import RankerParams
 from linksage.data.tables import Tables, read_tables
-from linksage.errors import LinksageError
+from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
 from linksage.tasks import TASKS
@@ -32,7 +32,7 @@ from rankers.training_frame import corpus_frame, feature_service_name, training_
 from rankers.windows import SPLITS, SplitWindows
 
 
-class RankerDataError(LinksageError):
+class RankerDataError(InsufficientDataError):
     """A task has no usable training data in its window."""
 
     exit_code = 2
@@ -68,7 +68,11 @@ def train_ranker(
     run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
     tables = tables if tables is not None else read_tables(data_dir, validate=False)
     examples = build_examples(
-        task, tables, windows, negatives_per_request=params.negatives_per_request
+        task,
+        tables,
+        windows,
+        negatives_per_request=params.negatives_per_request,
+        candidates_per_request=params.candidates_per_request,
     )
     specs = model_specs(open_store(repo_dir), service, task)
     frame = training_frame(repo_dir, examples, service, task=task, progress=progress)
@@ -99,6 +103,7 @@ def train_ranker(
         "arm": arm,
         "feature_service": service,
         "negatives_per_request": params.negatives_per_request,
+        "candidates_per_request": params.candidates_per_request,
         "cross_layers": params.cross_layers,
         **{k: v for k, v in common.items() if k not in ("progress", "desc")},
         "hidden_units": list(params.hidden_units),

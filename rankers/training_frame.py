@@ -15,7 +15,7 @@ import pandas as pd
 from linksage.feature_store import historical_features
 from rankers.request_features import add_request_features
 
-NO_MEMBER = -1  # member id of corpus rows (job features only; member views join nothing)
+NO_MEMBER = -1  # member id of corpus rows (job features only; member views are not joined)
 
 
 def feature_service_name(task: str, arm: str) -> str:
@@ -66,5 +66,8 @@ def corpus_frame(
     keys = keys.astype({"job_id": "int64"})
     entity_df = keys.assign(member_id=NO_MEMBER, event_timestamp=keys["bucket"])
     # historical_features applies the dask-token workaround itself (linksage.feature_store)
-    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+    # job views only: the member views have nothing to join for a corpus row
+    frame = historical_features(
+        repo_dir, entity_df, feature_service, join_keys=("job_id",), progress=progress
+    )
     return frame.drop(columns=["member_id", "event_timestamp"])

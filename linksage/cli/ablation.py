@@ -63,10 +63,11 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     """Build OUT/nearline/job_gnn_nearline.parquet and its repo copy, then train the missing
     `gnn_nearline` ranker runs (jymbii and search, every evaluation seed). Returns run dirs."""
     from linksage.cli.gnn import gnn_dir
-    from linksage.cli.rankers import train_ranker_from_config
+    from linksage.cli.rankers import plan_from_config, train_ranker_from_config
     from linksage.data.datasource import load_tables
 
-    tasks = [t for t in NEARLINE_TASKS if t in cfg.rankers.tasks]
+    tables = load_tables(cfg.data, cfg.data_dir, validate=False)
+    tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg, tables).run]
     out = cfg.output_dir / "nearline"
     pending = [
         (t, s)
@@ -80,7 +81,6 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
         return []
     repo = out / "feature_repo"
     if not (repo / "data" / "registry.db").is_file():
-        tables = load_tables(cfg.data, cfg.data_dir, validate=False)
         jobs = nearline_job_embeddings(
             tables=tables,
             gnn_dir=gnn_dir(cfg),

@@ -7,6 +7,7 @@ exit non-zero; `--debug` shows the traceback.
 
 from __future__ import annotations
 
+import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -15,17 +16,32 @@ from linksage.errors import LinksageError
 
 
 class _CleanErrorGroup(TyperGroup):
-    """Prints LinksageError as one clean message with its exit code (traceback with --debug)."""
+    """Prints an error as one clean line with its exit code (the traceback only with --debug):
+    a LinksageError with its own code, anything else (a bug) with code 1."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # typer's own exits and usage errors print themselves
         except LinksageError as err:
             if _state["debug"]:
                 raise
-            # soft_wrap: a file path in the message stays on one line (copyable, greppable)
-            err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
+            _print_error(str(err))
             raise typer.Exit(err.exit_code) from None
+        except Exception as err:  # noqa: BLE001  (the one place that turns bugs into a line)
+            if _state["debug"]:
+                raise
+            _print_error(
+                f"unexpected {type(err).__name__}: {err} (a linksage bug: rerun with --debug "
+                "for the traceback and report it)"
+            )
+            raise typer.Exit(1) from None
+
+
+def _print_error(message: str) -> None:
+    # soft_wrap: a file path in the message stays on one line (copyable, greppable)
+    err_console.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
 
 
 app = typer.Typer(
@@ -47,9 +63,9 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 
 def _register_all() -> None:
-    from linksage.cli import data, evaluate, features, gnn, nearline, rankers
+    from linksage.cli import data, evaluate, features, gnn, nearline, rankers, retrieve
 
-    for module in (data, gnn, features, rankers, evaluate, nearline):
+    for module in (data, gnn, features, rankers, evaluate, nearline, retrieve):
         module.register(app)
 
 

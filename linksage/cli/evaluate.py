@@ -30,14 +30,14 @@ def leakage_failure(report, where: Path) -> str | None:
     return f"LEAKAGE AUDIT FAILED ({failed}); see {where}: its numbers are not trustworthy"
 
 
-def train_missing_rankers(config: ExperimentConfig) -> list[Path]:
-    """Train every (task, arm, seed) of the config whose predictions are not on disk yet."""
+def train_missing_rankers(config: ExperimentConfig, tasks: tuple[str, ...]) -> list[Path]:
+    """Train every (task, arm, seed) of `tasks` whose predictions are not on disk yet."""
     from evaluation.runs import predictions_path
     from linksage.cli.rankers import train_ranker_from_config
 
     missing = [
         (t, a, s)
-        for t in config.rankers.tasks
+        for t in tasks
         for a in ARMS
         for s in config.evaluation.seeds
         if not predictions_path(config.output_dir, t, a, s).is_file()
@@ -48,22 +48,27 @@ def train_missing_rankers(config: ExperimentConfig) -> list[Path]:
 def evaluate_from_config(
     config: ExperimentConfig, *, train_missing: bool = True, progress: bool = True
 ):
-    """Train missing ranker runs (both arms, every seed), compare, audit and write the reports
-    to OUT/evaluation/ (report.md, report.html, report.json, config.yaml)."""
+    """Plan the tasks, train missing ranker runs (both arms, every seed), compare, audit and
+    write the reports to OUT/evaluation/ (report.md, report.html, report.json, config.yaml)."""
     from evaluation.api import evaluate_runs
+    from evaluation.verdicts import VerdictRules
+    from linksage.cli.rankers import plan_from_config
     from linksage.data.datasource import load_tables
 
+    tables = load_tables(config.data, config.data_dir, validate=False)
+    plan = plan_from_config(config, tables)
     if train_missing:
-        train_missing_rankers(config)
+        train_missing_rankers(config, plan.run)
     ev = config.evaluation
     out_dir = config.output_dir / "evaluation"
     report = evaluate_runs(
         config.output_dir,
-        tables=load_tables(config.data, config.data_dir, validate=False),
+        tables=tables,
         windows=config.windows,
         seeds=ev.seeds,
         repo_dir=config.feast.repo_dir,
-        tasks=config.rankers.tasks,
+        tasks=plan.run,
+        skipped=plan.skipped,
         nearline_arm=NEARLINE_ARM if ev.nearline_ablation else None,
         bootstrap_samples=ev.bootstrap_samples,
         alpha=ev.alpha,
@@ -71,9 +76,15 @@ def evaluate_from_config(
         ndcg_k=ev.ndcg_k,
         recall_k=ev.recall_k,
         ebr_recall_k=ev.ebr_recall_k,
+        recall_max_share=ev.recall_max_share,
+        rules=VerdictRules.from_config(ev),
         progress=progress,
     )
     report.meta["config"] = config.name
+    if "ebr" in report.tasks:  # computed here and handed over: evaluation imports no retrieval
+        from linksage.cli.retrieve import rules_comparison_from_config
+
+        report.tasks["ebr"].retrieval_rules = rules_comparison_from_config(config)
     if ev.LEAKY_embed_on_full_graph:
         report.notes.append(
             "This run was made with evaluation.LEAKY_embed_on_full_graph: embeddings saw the test "

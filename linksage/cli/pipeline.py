@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from rich.console import Console
 
 from linksage.cli.stage_table import StageTable
@@ -20,54 +21,89 @@ from linksage.errors import DataValidationError
 from linksage.io import atomic_write_text
 
 
+# What a stage read and wrote, counted in rows of its inputs and outputs (None: not counted).
+Rows = tuple[int | None, int | None]
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
-    run: Callable[[ExperimentConfig], object]
+    run: Callable[[ExperimentConfig], Rows]
 
 
-def _data(cfg: ExperimentConfig) -> None:
+def _parquet_rows(paths) -> int:
+    """Rows of the parquet files that exist among `paths` (from their footers, nothing read)."""
+    return sum(pq.read_metadata(p).num_rows for p in paths if Path(p).is_file())
+
+
+def _input_rows(cfg: ExperimentConfig) -> int:
+    return _parquet_rows(cfg.data_dir.glob("*.parquet"))
+
+
+def _repo_rows(cfg: ExperimentConfig, *names: str) -> int:
+    return _parquet_rows(Path(cfg.feast.repo_dir) / "data" / f"{n}.parquet" for n in names)
+
+
+def _data(cfg: ExperimentConfig) -> Rows:
     from linksage.data.validation import validate_directory
 
     ensure_data(cfg.data, cfg.data_dir)
     report = validate_directory(cfg.data_dir)
     if not report.ok:
         raise DataValidationError(report.render(), report.problems)
+    return None, _input_rows(cfg)
 
 
-def _train_gnn(cfg: ExperimentConfig) -> None:
+def _plan(cfg: ExperimentConfig) -> Rows:
+    from linksage.cli.rankers import plan_from_config
+
+    plan = plan_from_config(cfg)
+    Console().print(f"tasks to run: {', '.join(plan.run)}")
+    for task, why in plan.skipped.items():
+        Console().print(f"[yellow]skipping {task}: {why}")
+    return _input_rows(cfg), sum(sum(plan.positives[t].values()) for t in plan.run)
+
+
+def _train_gnn(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.gnn import train_gnn_from_config
 
-    train_gnn_from_config(cfg)
+    metrics = train_gnn_from_config(cfg)
+    return _input_rows(cfg), metrics.get("train_pairs")
 
 
-def _embed(cfg: ExperimentConfig) -> None:
+def _embed(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.gnn import embed_from_config
 
     embed_from_config(cfg)
+    return _input_rows(cfg), _repo_rows(cfg, "member_embeddings", "job_embeddings")
 
 
-def _features(cfg: ExperimentConfig) -> None:
+def _features(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.features import features_from_config
 
     features_from_config(cfg)
+    return _input_rows(cfg), _repo_rows(cfg, "member_profile", "job_profile")
 
 
-def _materialize(cfg: ExperimentConfig) -> None:
+def _materialize(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.features import materialize_from_config
 
-    materialize_from_config(cfg)
+    views = ("member_gnn", "job_gnn", "member_profile", "job_profile")
+    online = materialize_from_config(cfg)
+    return _repo_rows(cfg, *views), sum(online.values())
 
 
-def _nearline_ablation(cfg: ExperimentConfig) -> None:
+def _nearline_ablation(cfg: ExperimentConfig) -> Rows:
     if not cfg.evaluation.nearline_ablation:
-        return
+        return None, None
     from linksage.cli.ablation import nearline_ablation_from_config
 
     nearline_ablation_from_config(cfg)
+    written = cfg.output_dir / "nearline" / "job_gnn_nearline.parquet"
+    return _input_rows(cfg), _parquet_rows([written])
 
 
-def _evaluate(cfg: ExperimentConfig) -> None:
+def _evaluate(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.evaluate import LeakageAuditFailed, evaluate_from_config, leakage_failure
 
     report = evaluate_from_config(cfg)
@@ -75,10 +111,16 @@ def _evaluate(cfg: ExperimentConfig) -> None:
     # A deliberately leaky run is expected to fail; any other run must not pass silently.
     if message and not cfg.evaluation.LEAKY_embed_on_full_graph:
         raise LeakageAuditFailed(message)
+    runs = cfg.output_dir / "rankers"
+    return (
+        _parquet_rows(runs.glob("*/*/seed*/examples.parquet")),
+        _parquet_rows(runs.glob("*/*/seed*/predictions.parquet")),
+    )
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("data", _data),
+    Stage("plan tasks", _plan),
     Stage("train-gnn", _train_gnn),
     Stage("embed", _embed),
     Stage("features", _features),
@@ -97,7 +139,7 @@ def run_pipeline(cfg: ExperimentConfig, console: Console | None = None) -> Path:
     for i, stage in enumerate(STAGES, 1):
         console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
         with stages.measure(stage.name) as record:
-            stage.run(cfg)
+            record.rows_in, record.rows_out = stage.run(cfg)
         console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
     atomic_write_text(cfg.output_dir / "stages.json", json.dumps(stages.to_dict(), indent=1))
     report = cfg.output_dir / "evaluation" / "report.md"

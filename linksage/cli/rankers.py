@@ -3,14 +3,59 @@ rankers.train.train_ranker."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from linksage.config import ExperimentConfig, load_config
+from linksage.errors import ConfigError, InsufficientDataError
+from linksage.io import atomic_write_text
+from linksage.tasks import TASKS
 
 console = Console()
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """The tasks this run trains and evaluates, and those it skips with their reasons."""
+
+    run: tuple[str, ...]
+    skipped: dict[str, str]
+    positives: dict[str, dict[str, int]]  # task -> split -> positives (tasks that were checked)
+
+
+def plan_from_config(config: ExperimentConfig, tables=None) -> TaskPlan:
+    """Check the config's tasks against its data (`rankers.plan`); write OUT/tasks.json.
+
+    `rankers.tasks: auto` keeps every task the data supports; a task named explicitly that the
+    data cannot support is a ConfigError naming what is missing. No task at all: exit 2."""
+    from linksage.data.datasource import load_tables
+    from rankers.plan import plan_tasks
+    from rankers.windows import SplitWindows
+
+    if tables is None:
+        tables = load_tables(config.data, config.data_dir, validate=False)
+    auto = config.rankers.tasks == "auto"
+    wanted = TASKS if auto else config.rankers.tasks
+    support = plan_tasks(tables, SplitWindows.from_section(config.windows), wanted)
+    skipped = {t: s.reason for t, s in support.items() if not s.supported}
+    if skipped and not auto:
+        raise ConfigError(
+            "rankers.tasks: the data cannot support "
+            + "; ".join(skipped.values())
+            + " (remove the task, or set rankers.tasks: auto)"
+        )
+    run = tuple(t for t, s in support.items() if s.supported)
+    atomic_write_text(
+        config.output_dir / "tasks.json",
+        json.dumps({t: s.to_dict() for t, s in support.items()}, indent=1),
+    )
+    if not run:
+        raise InsufficientDataError("no ranker task can run on this data: " + "; ".join(skipped.values()))
+    return TaskPlan(run, skipped, {t: s.positives for t, s in support.items()})
 
 
 def train_ranker_from_config(

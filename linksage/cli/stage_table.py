@@ -41,6 +41,12 @@ class StageRecord:
     name: str
     seconds: float = 0.0
     peak_rss_bytes: int = 0
+    rows_in: int | None = None  # what the stage read, in its own unit (see linksage.cli.pipeline)
+    rows_out: int | None = None
+
+
+def _count(n: int | None) -> str:
+    return "" if n is None else f"{n:,}"
 
 
 @dataclass
@@ -66,10 +72,19 @@ class StageTable:
         """The table as `linksage run` prints it."""
         peak = "peak RSS" if self.per_stage_peak else "peak RSS (process so far)"
         table = Table(title="stages", title_justify="left")
-        for column, justify in (("stage", "left"), ("wall", "right"), (peak, "right")):
-            table.add_column(column, justify=justify)
+        columns = ("stage", "wall", peak, "rows in", "rows out", "rows/s")
+        for column in columns:
+            table.add_column(column, justify="left" if column == "stage" else "right")
         for r in self.records:
-            table.add_row(r.name, f"{r.seconds:.1f} s", f"{r.peak_rss_bytes / 2**30:.2f} GiB")
+            rate = r.rows_in if r.rows_in is not None else r.rows_out
+            table.add_row(
+                r.name,
+                f"{r.seconds:.1f} s",
+                f"{r.peak_rss_bytes / 2**30:.2f} GiB",
+                _count(r.rows_in),
+                _count(r.rows_out),
+                _count(None if rate is None else round(rate / max(r.seconds, 1e-9))),
+            )
         total = sum(r.seconds for r in self.records)
         top = max((r.peak_rss_bytes for r in self.records), default=0)
         table.add_row("total", f"{total:.1f} s", f"{top / 2**30:.2f} GiB", style="bold")
@@ -82,6 +97,8 @@ class StageTable:
                 "stage": r.name,
                 "seconds": round(r.seconds, 3),
                 "peak_rss_bytes": r.peak_rss_bytes,
+                "rows_in": r.rows_in,
+                "rows_out": r.rows_out,
             }
             for r in self.records
         ]

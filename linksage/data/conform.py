@@ -64,12 +64,16 @@ def conform_table(
 ) -> pa.Table:
     """The contract's columns of `table`, each cast to its contract type (others dropped).
 
-    Raises ColumnTypeError naming the file and column; with `errors` given, a column that does
-    not conform is left out and its error recorded there instead (how `validate` lists them all).
+    An absent optional column with a `default` is filled with it. Raises ColumnTypeError naming
+    the file and column; with `errors` given, a column that does not conform is left out and its
+    error recorded there instead (how `validate` lists them all).
     """
     names, arrays = [], []
     for column in spec.columns:
         if column.name not in table.schema.names:
+            if column.optional and column.default is not None:
+                names.append(column.name)
+                arrays.append(pa.array([column.default] * table.num_rows, type=column.type))
             continue
         try:
             arrays.append(conform_column(column, table.column(column.name)))

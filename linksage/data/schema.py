@@ -26,6 +26,9 @@ class Column:
     nullable: bool = False
     optional: bool = False  # the column itself may be absent
     allowed: tuple[str, ...] | None = None  # categorical values
+    # What an absent optional column reads as (None: it stays absent). Real exports often lack
+    # flags such as is_premium; reading them as False keeps every reader simple.
+    default: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ MEMBERS = TableSpec(
         Column("company", pa.string()),
         Column("seniority", pa.int8()),
         Column("location", pa.string()),
-        Column("is_premium", pa.bool_()),
+        Column("is_premium", pa.bool_(), optional=True, default=False),
         Column("seeker_intent", pa.string(), nullable=True, optional=True, allowed=SEEKER_INTENTS),
         Column("created_at", TIMESTAMP),
     ),
@@ -70,7 +73,7 @@ JOBS = TableSpec(
         Column("company", pa.string()),
         Column("seniority", pa.int8()),
         Column("location", pa.string()),
-        Column("is_promoted", pa.bool_()),
+        Column("is_promoted", pa.bool_(), optional=True, default=False),
         Column("posted_at", TIMESTAMP),
         Column("expires_at", TIMESTAMP),
     ),

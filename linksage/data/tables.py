@@ -107,7 +107,11 @@ def read_table(directory: Path | str, name: str) -> pd.DataFrame | None:
             raise MissingTableError(f"{path}: required table is missing")
         return None
     try:
-        return from_arrow(conform_table(spec, pq.read_table(path)))
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        raise DataValidationError(f"{path}: not a readable parquet file ({err})", []) from None
+    try:
+        return from_arrow(conform_table(spec, table))
     except ColumnTypeError as err:
         raise DataValidationError(f"{Path(directory)}/{err}", []) from None
 

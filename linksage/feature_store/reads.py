@@ -33,6 +33,7 @@ def historical_features(
     feature_service: str,
     *,
     chunk_rows: int = 250_000,
+    join_keys: Sequence[str] = ("member_id", "job_id"),
     progress: bool = False,
 ) -> pd.DataFrame:
     """Point-in-time correct training frame via Feast's `get_historical_features`.
@@ -41,7 +42,8 @@ def historical_features(
     (kept). For each view of `feature_service` the newest row with
     event_timestamp <= the example's timestamp (and within the TTL) is joined; columns are
     `<view>__<feature>` plus `<view>__feature_ts` (the picked row's timestamp; null when no row
-    is visible). Rows come back in the input order, one per input row.
+    is visible). Rows come back in the input order, one per input row. Only the views keyed by
+    one of `join_keys` are joined (e.g. `("job_id",)` for job features alone).
     """
     required = [c for c in ("member_id", "job_id", "event_timestamp") if c not in entity_df]
     if required:
@@ -59,8 +61,14 @@ def historical_features(
     for projection in service.feature_view_projections:
         view = projection.name_to_use()
         join_key = store.get_feature_view(projection.name).entity_columns[0].name
+        if join_key not in join_keys:
+            continue
         refs = [f"{view}:{f.name}" for f in projection.features]
         keys = out[[join_key, "event_timestamp"]].drop_duplicates(ignore_index=True)
+        if keys.empty:  # Feast cannot join an empty entity frame; the columns still exist
+            for f in projection.features:
+                out[f"{view}__{f.name}"] = pd.Series(dtype=object)
+            continue
         parts = []
         starts = range(0, len(keys), chunk_rows)
         if progress:
