@@ -19,10 +19,13 @@ from evaluation.result import AuditCheck, LeakageAudit, Report
 from evaluation.runs import MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments
 from evaluation.task_metrics import MetricSettings
-from linksage.config import ExperimentConfig, WindowsSection, load_config
+from evaluation.verdicts import VerdictRules
+from linksage.config import EvaluationSection, ExperimentConfig, WindowsSection, load_config
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
 from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS, TASKS
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 def evaluate_runs(
@@ -40,8 +43,10 @@ def evaluate_runs(
     alpha: float = 0.05,
     cold_start_max_engagements: int = 2,
     ndcg_k: Sequence[int] = (5, 10),
-    recall_k: Sequence[int] = (10, 50),
-    ebr_recall_k: Sequence[int] = (10, 50, 100),
+    recall_k: Sequence[int] = _DEFAULTS.recall_k,
+    ebr_recall_k: Sequence[int] = _DEFAULTS.ebr_recall_k,
+    recall_max_share: float = _DEFAULTS.recall_max_share,
+    rules: VerdictRules | None = None,
     out_dir: Path | None = None,
     progress: bool = True,
 ) -> Report:
@@ -59,19 +64,13 @@ def evaluate_runs(
     segments = build_segments(
         tables, t_gnn_end=windows.t_gnn_end, cold_start_max_engagements=cold_start_max_engagements
     )
-    settings = MetricSettings(
-        ndcg_k=tuple(ndcg_k),
-        recall_k=tuple(recall_k),
-        ebr_recall_k=tuple(ebr_recall_k),
-        tables=tables,
-        test_start=windows.t_test_start,
-        test_end=windows.t_test_end,
-    )
+    settings = _metric_settings(tables, windows, ndcg_k, recall_k, ebr_recall_k, recall_max_share)
     common = dict(
         segments=segments,
         settings=settings,
         bootstrap_samples=bootstrap_samples,
         alpha=alpha,
+        rules=rules,
         progress=progress,
     )
     report = compare(control, treatment, **common)
@@ -102,6 +101,28 @@ def evaluate_runs(
     if out_dir is not None:
         report.write(Path(out_dir))
     return report
+
+
+def _metric_settings(
+    tables: Tables,
+    windows: WindowsSection,
+    ndcg_k: Sequence[int],
+    recall_k: Sequence[int],
+    ebr_recall_k: Sequence[int],
+    recall_max_share: float,
+) -> MetricSettings:
+    """Cut-offs, tables and the windows the metrics, proxies and baselines need."""
+    return MetricSettings(
+        ndcg_k=tuple(ndcg_k),
+        recall_k=tuple(recall_k),
+        ebr_recall_k=tuple(ebr_recall_k),
+        tables=tables,
+        test_start=windows.t_test_start,
+        test_end=windows.t_test_end,
+        train_start=windows.t_train_start,
+        train_end=windows.t_train_end,
+        recall_max_share=recall_max_share,
+    )
 
 
 def _run_config(run_dir: Path) -> ExperimentConfig:
@@ -145,20 +166,17 @@ def compare_runs(
         t_gnn_end=cfg_a.windows.t_gnn_end,
         cold_start_max_engagements=ev.cold_start_max_engagements,
     )
-    settings = MetricSettings(
-        ev.ndcg_k,
-        ev.recall_k,
-        ev.ebr_recall_k,
-        tables,
-        cfg_a.windows.t_test_start,
-        cfg_a.windows.t_test_end,
+    settings = _metric_settings(
+        tables, cfg_a.windows, ev.ndcg_k, ev.recall_k, ev.ebr_recall_k, ev.recall_max_share
     )
+    rules = VerdictRules.from_config(ev)
     report = compare(
         *arms,
         segments=segments,
         settings=settings,
         bootstrap_samples=ev.bootstrap_samples,
         alpha=ev.alpha,
+        rules=rules,
         title=f"Run comparison: {names[1]} vs {names[0]}",
         progress=progress,
     )
@@ -174,6 +192,7 @@ def compare_runs(
             settings=settings,
             bootstrap_samples=ev.bootstrap_samples,
             alpha=ev.alpha,
+            rules=rules,
             progress=progress,
         ),
     )

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
-from evaluation.metrics import PRIMARY_METRIC
+from evaluation.baselines import baseline_values
+from evaluation.corpus import CandidateSizes, candidate_sizes
+from evaluation.metrics import primary_metric
 from evaluation.pooled_auc import bootstrap_pooled_auc, pooled_auc
 from evaluation.result import Comparison, Report, SegmentResult, TaskResult
 from evaluation.runs import Arm
@@ -23,12 +25,14 @@ from evaluation.segments import Segment
 from evaluation.significance import (
     MetricComparison,
     bootstrap_pvalue,
+    bootstrap_se,
     compare_paired,
     percentile_ci,
     relative_lift_pct,
     seed_spread,
 )
 from evaluation.task_metrics import MetricSettings, MetricSpec, metric_specs, per_request_values
+from evaluation.verdicts import VerdictRules, decide
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -57,22 +61,28 @@ def _pooled(
             vals.append(pooled_auc(score, label))
             cluster = index.get_indexer(f["request_id"])
             samples.append(bootstrap_pooled_auc(score, label, cluster, len(index), n_samples, seed))
-        point[arm], per_seed[arm] = float(_nanmean(np.array(vals))), vals
+        point[arm], per_seed[arm] = (
+            float(_nanmean(np.array(vals))),
+            dict(zip(frames, vals, strict=True)),
+        )
         boot[arm] = _nanmean(np.vstack(samples))
     c, t = point["control"], point["treatment"]
     low, high = percentile_ci(relative_lift_pct(boot["control"], boot["treatment"]))
-    p = bootstrap_pvalue(boot["treatment"] - boot["control"], t - c)
+    diff = boot["treatment"] - boot["control"]
     return MetricComparison(
         c,
         t,
         relative_lift_pct(c, t),
         low,
         high,
-        p,
+        bootstrap_pvalue(diff, t - c),
         len(index),
         "paired bootstrap",
-        seed_spread(per_seed["control"]),
-        seed_spread(per_seed["treatment"]),
+        seed_spread(list(per_seed["control"].values())),
+        seed_spread(list(per_seed["treatment"].values())),
+        diff_se=bootstrap_se(diff),
+        control_per_seed=per_seed["control"],
+        treatment_per_seed=per_seed["treatment"],
     )
 
 
@@ -96,16 +106,19 @@ def _compare_values(
     num = paired[[f"{num_col}_c", f"{num_col}_t"]].to_numpy()
     den = paired[[f"{den_col}_c", f"{den_col}_t"]].to_numpy() if den_col else np.ones_like(num)
     result = compare_paired(num, den, n_samples=n_samples, seed=seed, ratio=bool(den_col))
-    spreads = {}
+    per_seed = {}
     for arm, seeds in values.items():
-        per_seed = []
-        for v in seeds.values():
+        per_seed[arm] = {}
+        for s, v in seeds.items():
             v = v.reindex(paired.index)
             total = v[den_col].sum() if den_col else v[num_col].count()
-            per_seed.append(v[num_col].sum() / total if total else np.nan)
-        spreads[arm] = seed_spread(per_seed)
+            per_seed[arm][s] = float(v[num_col].sum() / total) if total else np.nan
     return replace(
-        result, control_seed_sd=spreads["control"], treatment_seed_sd=spreads["treatment"]
+        result,
+        control_seed_sd=seed_spread(list(per_seed["control"].values())),
+        treatment_seed_sd=seed_spread(list(per_seed["treatment"].values())),
+        control_per_seed=per_seed["control"],
+        treatment_per_seed=per_seed["treatment"],
     )
 
 
@@ -146,6 +159,31 @@ def _request_ids(rows: dict[str, dict[int, pd.DataFrame]]) -> set:
     return set.intersection(*(set(f["request_id"]) for a in rows.values() for f in a.values()))
 
 
+def _first_frame(frames: dict[int, pd.DataFrame], shared: set) -> pd.DataFrame:
+    """The lowest seed's rows of the shared requests (every seed ranks the same candidates)."""
+    f = frames[min(frames)]
+    return f[f["request_id"].isin(shared)]
+
+
+def _task_settings(
+    task: str, frame: pd.DataFrame, settings: MetricSettings
+) -> tuple[MetricSettings, CandidateSizes | None]:
+    """The task's settings with Recall@K chosen from its candidate-list (or corpus) sizes."""
+    if task == "taj":  # pooled AUC: no cut-off
+        return settings, None
+    jobs = settings.tables.jobs if settings.tables is not None else None
+    standard = settings.ebr_recall_k if task == "ebr" else settings.recall_k
+    sizes = candidate_sizes(task, frame, jobs, standard, settings.recall_max_share)
+    key = "ebr_recall_k" if task == "ebr" else "recall_k"
+    return replace(settings, **{key: (sizes.recall_k,)}), sizes
+
+
+def _segment_values(seg: Segment, sub_rows, values):
+    """Member segments select requests from the per-request values computed once."""
+    keep = {a: {s: set(f["request_id"]) for s, f in fr.items()} for a, fr in sub_rows.items()}
+    return {a: {s: v[v.index.isin(keep[a][s])] for s, v in sv.items()} for a, sv in values.items()}
+
+
 def compare_task(
     task: str,
     control: dict[int, pd.DataFrame],
@@ -156,11 +194,15 @@ def compare_task(
     bootstrap_samples: int = 1000,
     seed: int = 0,
 ) -> TaskResult:
-    """Compare one task's predictions (seed -> frame per arm), overall and per segment.
+    """Compare one task's predictions (seed -> frame per arm), overall and per segment, and
+    score the non-learned baselines on the same requests.
 
     Per-request values are computed once; member segments select requests from them, and only
     row segments (new_jobs) recompute on their rows."""
     rows = {"control": control, "treatment": treatment}
+    shared = _request_ids(rows)
+    frame = _first_frame(control, shared)
+    settings, sizes = _task_settings(task, frame, settings)
     specs = metric_specs(task, settings)
     needs_values = any(s.kind != "pooled" for s in specs)
 
@@ -173,8 +215,7 @@ def compare_task(
         }
 
     values = values_of(rows)
-    shared = _request_ids(rows)
-    primary = PRIMARY_METRIC.get(task, specs[0].name)
+    primary = primary_metric(task, sizes.recall_k if sizes else None) or specs[0].name
     result = TaskResult(
         task=task,
         primary_metric=primary,
@@ -182,6 +223,8 @@ def compare_task(
         seeds={"control": sorted(control), "treatment": sorted(treatment)},
         metrics=_metrics(task, specs, rows, values, bootstrap_samples, seed),
         distributions=_distributions(task, primary, rows, values),
+        candidates=sizes,
+        baselines=baseline_values(task, frame, primary, settings),
     )
     for seg in segments:
         sub_rows = {a: {s: seg.select(f, task) for s, f in fr.items()} for a, fr in rows.items()}
@@ -190,13 +233,7 @@ def compare_task(
             result.segments[seg.name] = SegmentResult(seg.name, seg.description, 0, {})
             continue
         if seg.by == "member_id" and values is not None:
-            keep = {
-                a: {s: set(f["request_id"]) for s, f in fr.items()} for a, fr in sub_rows.items()
-            }
-            sub_values = {
-                a: {s: v[v.index.isin(keep[a][s])] for s, v in sv.items()}
-                for a, sv in values.items()
-            }
+            sub_values = _segment_values(seg, sub_rows, values)
         else:
             sub_values = values_of(sub_rows)
         seg_metrics = _metrics(task, specs, sub_rows, sub_values, bootstrap_samples, seed)
@@ -212,11 +249,15 @@ def compare(
     settings: MetricSettings = MetricSettings(),
     bootstrap_samples: int = 1000,
     alpha: float = 0.05,
+    rules: VerdictRules | None = None,
     seed: int = 0,
     title: str = "Offline A/B evaluation",
     progress: bool = True,
 ) -> Report:
-    """Compare two arms on every task both have predictions for; returns a renderable Report."""
+    """Compare two arms on every task both have predictions for, and give each task its verdict
+    (evaluation.verdicts; `rules` default to the config's, at this `alpha`); returns a
+    renderable Report."""
+    rules = replace(rules or VerdictRules(), alpha=alpha)
     tasks = [t for t in control.predictions if t in treatment.predictions]
     comparison = Comparison(title=title, control=control.name, treatment=treatment.name)
     with Progress(disable=not progress, transient=True) as bar:
@@ -232,5 +273,28 @@ def compare(
                 bootstrap_samples=bootstrap_samples,
                 seed=seed,
             )
+            _judge(comparison.tasks[task], control, treatment, rules)
             bar.advance(job)
-    return Report(comparison=comparison, alpha=alpha)
+    report = Report(comparison=comparison, alpha=alpha, rules=rules)
+    report.meta["verdict_rules"] = {
+        "power": rules.power,
+        "max_mde_pct": rules.max_mde_pct,
+        "min_training_positives": rules.min_training_positives,
+    }
+    return report
+
+
+def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules) -> None:
+    """Record the training positives and the verdict of one task's comparison."""
+    task = result.task
+    positives = control.training_positives.get(task)
+    result.training_positives = (
+        positives if positives is not None else treatment.training_positives.get(task)
+    )
+    result.verdict = decide(
+        result.primary_metric,
+        result.metrics.get(result.primary_metric),
+        baselines=result.baselines,
+        training_positives=result.training_positives,
+        rules=rules,
+    )

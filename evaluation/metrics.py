@@ -18,12 +18,21 @@ import pandas as pd
 
 # The metric each task is judged on (the first row of its table). Ranking tasks are judged on the
 # quality of the first screen (NDCG@10), TAJ is a classifier (one application = one example), so
-# pooled AUC; EBR on how many positives reach the candidate set passed to the ranker (Recall@50).
-PRIMARY_METRIC = {"jymbii": "ndcg@10", "search": "ndcg@10", "taj": "pooled_auc", "ebr": "recall@50"}
+# pooled AUC; EBR on how many positives reach the top K of the live corpus, K chosen from the
+# corpus size so that it does not saturate (evaluation.corpus.choose_recall_k).
+PRIMARY_METRIC = {"jymbii": "ndcg@10", "search": "ndcg@10", "taj": "pooled_auc", "ebr": "recall@K"}
 RANKING_TASKS = ("jymbii", "search")
 
 # Metrics where a smaller value is better (used to colour plots and word the report).
 LOWER_IS_BETTER = {"dismiss_apply_ratio@10"}
+
+
+def primary_metric(task: str, recall_k: int | None) -> str | None:
+    """The primary metric's name for a task (EBR: Recall@ the task's chosen K)."""
+    name = PRIMARY_METRIC.get(task)
+    if name == "recall@K":
+        return f"recall@{recall_k}" if recall_k else None
+    return name
 
 
 def _discounts(n: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import jsonschema
 import numpy as np
 from rich.table import Table
 
+from evaluation.report_evidence import evidence_blocks, verdict_blocks
 from evaluation.significance import MetricComparison
 
 if TYPE_CHECKING:  # rendering reads results; results never need rendering to exist
@@ -96,6 +97,7 @@ def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
     ]
     blocks.append(("table", ["task"] + HEADER, headline))
     for t in c.tasks.values():
+        blocks.append(("fold", f"{t.task}: every metric and segment"))
         blocks.append(("heading", f"{h}# {t.task}"))
         seeds = ", ".join(f"{a}: {s}" for a, s in t.seeds.items())
         blocks.append(
@@ -119,6 +121,7 @@ def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
             blocks.append(("table", ["segment", "requests"] + HEADER[1:], seg_rows))
         if empty:
             blocks.append(("text", f"Segments with no requests: {', '.join(empty)}."))
+        blocks.append(("endfold",))
     return blocks
 
 
@@ -134,6 +137,10 @@ def _blocks(report: Report) -> list:
                 f"LEAKAGE AUDIT FAILED ({failed}): these metrics are not trustworthy, see 'Leakage audit' below.",
             )
         )
+    if c.tasks:  # the verdicts lead; HTML puts the forest plot of the lifts right after them
+        blocks += verdict_blocks(c, report.rules)
+        blocks.append(("figure", "task_lift"))
+        blocks += evidence_blocks(c)
     blocks.append(("heading", "## Results (primary metric per task)"))
     blocks += _comparison_blocks(c, alpha, level=2)
     for key, section in report.sections.items():
@@ -172,6 +179,10 @@ def render_markdown(report: Report) -> str:
             out.append(f"> **{payload[0]}**")
         elif kind == "text":
             out.append(payload[0])
+        elif kind == "list":
+            out.append("\n".join(f"- {item}" for item in payload[0]))
+        elif kind in ("fold", "endfold", "figure"):
+            continue  # HTML only: foldable sections and inline plots
         else:
             header, rows = payload
             lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -189,10 +200,19 @@ text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3
 img{max-width:100%}table.text td{text-align:left}"""
 
 
+def _bold(text: str) -> str:
+    """Markdown **bold** as <b> in already escaped text."""
+    while text.count("**") >= 2:
+        text = text.replace("**", "<b>", 1).replace("**", "</b>", 1)
+    return text
+
+
 def render_html(report: Report) -> str:
     """report.html: the same tables, plus inline PNG plots; no external resources."""
     from evaluation.plots import distribution_plot, segment_lift_plot, task_lift_plot
 
+    lift_title = "Lift per task (95% CI; green/red = significant win/loss)"
+    inline = {"task_lift": (lift_title, task_lift_plot)}
     body = []
     for kind, *payload in _blocks(report):
         if kind == "heading":
@@ -201,10 +221,20 @@ def render_html(report: Report) -> str:
         elif kind == "alert":
             body.append(f'<div class="alert">{html.escape(payload[0])}</div>')
         elif kind == "text":
-            text = html.escape(payload[0])
-            while "**" in text:
-                text = text.replace("**", "<b>", 1).replace("**", "</b>", 1)
-            body.append(f"<p>{text}</p>")
+            body.append(f"<p>{_bold(html.escape(payload[0]))}</p>")
+        elif kind == "list":
+            items = "".join(f"<li>{_bold(html.escape(x))}</li>" for x in payload[0])
+            body.append(f"<ul>{items}</ul>")
+        elif kind == "fold":
+            body.append(f"<details><summary>{html.escape(payload[0])}</summary>")
+        elif kind == "endfold":
+            body.append("</details>")
+        elif kind == "figure":
+            title, plot = inline[payload[0]]
+            png = plot(report.comparison, report.alpha)
+            body.append(
+                f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{png}">'
+            )
         else:
             header, rows = payload
             head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
@@ -217,10 +247,6 @@ def render_html(report: Report) -> str:
     if report.tasks:
         c = report.comparison
         for title, png in (
-            (
-                "Lift per task (95% CI; green/red = significant win/loss)",
-                task_lift_plot(c, report.alpha),
-            ),
             ("Lift per segment (primary metric)", segment_lift_plot(c, report.alpha)),
             ("Metric distributions", distribution_plot(c)),
         ):

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.baselines import Baselines
+from evaluation.corpus import CandidateSizes
 from evaluation.significance import MetricComparison
+from evaluation.verdicts import Verdict, VerdictRules
 
 
 @dataclass
@@ -34,6 +37,12 @@ class TaskResult:
     segments: dict[str, SegmentResult] = field(default_factory=dict)
     # per-request primary metric (or, for pooled AUC, scores) per arm, for the distribution plot
     distributions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # what the requests rank and the Recall@K chosen from it (None for TAJ's pooled AUC)
+    candidates: CandidateSizes | None = None
+    # the non-learned baselines' primary metric on the same requests
+    baselines: Baselines = field(default_factory=Baselines)
+    training_positives: int | None = None
+    verdict: Verdict | None = None  # set by evaluation.compare.compare
 
     def to_dict(self) -> dict:
         """This task in report.json's shape."""
@@ -59,6 +68,33 @@ class TaskResult:
                 for k, m in self.metrics.items()
             },
             "tests": {k: m.test for k, m in self.metrics.items()},
+            **self.evidence(),
+        }
+
+    def evidence(self) -> dict:
+        """The verdict and what it rests on: MDE, baselines, training positives, candidate
+        sizes, the primary metric per seed ({} before a verdict is given)."""
+        v, m = self.verdict, self.metrics.get(self.primary_metric)
+        if v is None:
+            return {}
+        seeds = {
+            arm: {str(s): _num(x) for s, x in per_seed.items()}
+            for arm, per_seed in (
+                ("control", m.control_per_seed if m else {}),
+                ("treatment", m.treatment_per_seed if m else {}),
+            )
+        }
+        return {
+            "verdict": v.verdict,
+            "verdict_reason": v.reason,
+            "mde_pct": _num(v.mde_pct),
+            "requests_needed": v.requests_needed,
+            "training_positives": self.training_positives,
+            "baselines": {k: _num(x) for k, x in self.baselines.values.items()},
+            "baselines_omitted": dict(self.baselines.omitted),
+            "baseline_notes": dict(self.baselines.notes),
+            "candidates": self.candidates.as_json() if self.candidates else None,
+            "primary_per_seed": seeds,
         }
 
 
@@ -120,6 +156,8 @@ class Report:
     sections: dict[str, Comparison] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # the thresholds the verdicts were given with (evaluation.verdicts)
+    rules: VerdictRules = field(default_factory=VerdictRules)
 
     @property
     def tasks(self) -> dict[str, TaskResult]:

@@ -34,6 +34,8 @@ class Arm:
     name: str
     predictions: dict[str, dict[int, pd.DataFrame]] = field(default_factory=dict)
     source: str = ""
+    # positives in each task's ranker training split (None: the run's examples are absent)
+    training_positives: dict[str, int | None] = field(default_factory=dict)
 
     def seeds(self, task: str) -> list[int]:
         """Seeds available for a task, sorted."""
@@ -64,6 +66,16 @@ def read_predictions(path: Path, task: str) -> pd.DataFrame:
     return df
 
 
+def training_positives(run_dir: Path, task: str, arm: str, seed: int) -> int | None:
+    """Positive examples in the train split of one ranker run (its examples.parquet, which
+    every ranker run writes; EBR examples are positives only); None when the file is absent."""
+    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "examples.parquet"
+    if not path.is_file():
+        return None
+    ex = pq.read_table(path, columns=["split", "label"]).to_pandas()
+    return int((ex.loc[ex["split"] == "train", "label"] > 0).sum())
+
+
 def available_seeds(run_dir: Path, task: str, arm: str) -> list[int]:
     """Seeds whose predictions exist for (task, arm) under a run directory."""
     base = Path(run_dir) / "rankers" / task / arm
@@ -90,4 +102,6 @@ def load_arm(run_dir: Path, arm: str, *, tasks=TASKS, seeds=None, name: str | No
         }
         if frames:
             out.predictions[task] = frames
+            # both arms train on the same examples (fixed negative sampling): one seed says it
+            out.training_positives[task] = training_positives(run_dir, task, arm, min(frames))
     return out

@@ -10,12 +10,13 @@ p-value from the same paired bootstrap instead, centred under the null.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from evaluation.pooled_auc import resample_counts
+from evaluation.power import mde_pct
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,22 @@ class MetricComparison:
     test: str  # "paired t-test" or "paired bootstrap"
     control_seed_sd: float = float("nan")
     treatment_seed_sd: float = float("nan")
+    # standard error of treatment - control: sd / sqrt(n) of the per-request differences for the
+    # t-test, the sd of the bootstrap differences otherwise (what the MDE is computed from)
+    diff_se: float = float("nan")
+    # the metric of each seed of each arm on the paired requests (the seed spread in the report)
+    control_per_seed: dict[int, float] = field(default_factory=dict)
+    treatment_per_seed: dict[int, float] = field(default_factory=dict)
 
     def significant(self, alpha: float = 0.05) -> bool:
         """True when the two-sided p-value is below alpha."""
         return bool(np.isfinite(self.p_value) and self.p_value < alpha)
+
+    def mde_pct(self, alpha: float, power: float) -> float:
+        """Minimum detectable effect of this comparison's own test, in % of the control."""
+        return mde_pct(
+            self.test, self.n_requests, self.diff_se, self.control, alpha=alpha, power=power
+        )
 
     def as_json(self) -> dict:
         """The six keys report.json holds for a metric (NaN becomes null)."""
@@ -102,6 +115,12 @@ def bootstrap_pvalue(diff_samples: np.ndarray, observed: float) -> float:
     return float((1 + extreme.sum()) / (len(d) + 1))
 
 
+def bootstrap_se(diff_samples: np.ndarray) -> float:
+    """Standard error of a difference from its bootstrap samples (non-finite ones dropped)."""
+    d = diff_samples[np.isfinite(diff_samples)]
+    return float(d.std(ddof=1)) if len(d) > 1 else float("nan")
+
+
 def seed_spread(values_per_seed) -> float:
     """Standard deviation of a metric across seeds (NaN with a single seed)."""
     v = np.asarray([x for x in values_per_seed if np.isfinite(x)], dtype=np.float64)
@@ -133,9 +152,12 @@ def compare_paired(
         with np.errstate(invalid="ignore"):
             diff = boot[:, 1] - boot[:, 0]
         p = bootstrap_pvalue(diff, point[1] - point[0])
-        test = "paired bootstrap"
+        test, se = "paired bootstrap", bootstrap_se(diff)
     else:
         p = paired_ttest_pvalue(num[:, 0] / den[:, 0], num[:, 1] / den[:, 1])
-        test = "paired t-test"
+        diff = num[:, 1] / den[:, 1] - num[:, 0] / den[:, 0]
+        test, se = "paired t-test", float(diff.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
     lift = relative_lift_pct(point[0], point[1])
-    return MetricComparison(float(point[0]), float(point[1]), lift, low, high, p, n, test)
+    return MetricComparison(
+        float(point[0]), float(point[1]), lift, low, high, p, n, test, diff_se=se
+    )

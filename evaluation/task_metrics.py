@@ -14,6 +14,7 @@ import pandas as pd
 
 from evaluation.metrics import RANKING_TASKS, corpus_recall, request_metrics
 from evaluation.proxies import proxy_flags
+from linksage.config import EvaluationSection
 from linksage.data.tables import Tables
 
 
@@ -32,16 +33,26 @@ class MetricSpec:
         return (self.num, self.den) if self.kind == "ratio" else (self.name, None)
 
 
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
+
+
 @dataclass(frozen=True)
 class MetricSettings:
-    """Cutoffs and the logs the offline proxies need (tables None: proxies left out)."""
+    """Cut-offs, the logs the offline proxies need (tables None: proxies and baselines left
+    out) and the train window the popularity baseline counts applies in.
 
-    ndcg_k: tuple[int, ...] = (5, 10)
-    recall_k: tuple[int, ...] = (10, 50)
-    ebr_recall_k: tuple[int, ...] = (10, 50, 100)
+    `recall_k` / `ebr_recall_k` are the standard cut-offs a task's Recall@K is chosen from
+    (evaluation.corpus.choose_recall_k); a task's own settings hold the chosen K only."""
+
+    ndcg_k: tuple[int, ...] = _DEFAULTS.ndcg_k
+    recall_k: tuple[int, ...] = _DEFAULTS.recall_k
+    ebr_recall_k: tuple[int, ...] = _DEFAULTS.ebr_recall_k
     tables: Tables | None = None
     test_start: datetime | None = None
     test_end: datetime | None = None
+    train_start: datetime | None = None
+    train_end: datetime | None = None
+    recall_max_share: float = _DEFAULTS.recall_max_share
 
     @property
     def has_proxies(self) -> bool:

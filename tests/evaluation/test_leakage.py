@@ -9,13 +9,14 @@ import pytest
 
 from evaluation.leakage import audit_run, check_embedding_snapshots
 from linksage.io import write_parquet
+from linksage.tasks import TASKS
 from tests.evaluation.conftest import write_run
 
 
 def _audit(cfg):
     runs = [
         (t, a, s)
-        for t in cfg.rankers.tasks
+        for t in (TASKS if cfg.rankers.tasks == "auto" else cfg.rankers.tasks)
         for a in ("control", "gnn")
         for s in cfg.evaluation.seeds
     ]

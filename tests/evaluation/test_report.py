@@ -11,6 +11,7 @@ import pytest
 
 from evaluation.api import evaluate_runs
 from evaluation.report import report_schema, validate_report_json
+from evaluation.verdicts import VERDICTS
 from linksage.config import parse_config
 from tests.conftest import tiny_config_dict
 from tests.evaluation.conftest import write_run
@@ -54,6 +55,18 @@ def test_report_json_validates_and_has_design_shape(report, tmp_path):
         "features_point_in_time",
     }
     assert data["details"]["jymbii"]["seeds"] == {"control": [0, 1], "treatment": [0, 1]}
+    for task, d in data["details"].items():
+        assert d["verdict"] in VERDICTS and d["verdict_reason"], task
+        assert set(d["primary_per_seed"]["control"]) == {"0", "1"}, task
+    jd = data["details"]["jymbii"]
+    assert jd["verdict"] == "gnn_better" and 0 < jd["mde_pct"] < 10
+    assert set(jd["baselines"]) == {"popularity", "profile_overlap"}
+    assert jd["training_positives"] > 0
+    assert jd["candidates"]["what"] == "candidate list" and jd["candidates"]["recall_k"] == 1
+    ebr = data["details"]["ebr"]
+    assert ebr["candidates"]["what"] == "live corpus" and "profile_overlap" not in ebr["baselines"]
+    assert data["tasks"]["ebr"]["primary_metric"] == f"recall@{ebr['candidates']['recall_k']}"
+    assert data["meta"]["verdict_rules"]["max_mde_pct"] == 10.0
 
 
 def test_schema_rejects_reports_that_break_the_contract(report):
@@ -71,21 +84,37 @@ def test_schema_rejects_reports_that_break_the_contract(report):
     b = copy.deepcopy(good)
     b["tasks"]["taj"]["segments"]["premium"].pop("n_requests")
     broken.append(b)
+    b = copy.deepcopy(good)
+    b["details"]["jymbii"]["verdict"] = "looks_good"
+    broken.append(b)
+    b = copy.deepcopy(good)
+    del b["details"]["search"]["mde_pct"]
+    broken.append(b)
+    b = copy.deepcopy(good)
+    b["details"]["jymbii"]["candidates"]["recall_k"] = 0
+    broken.append(b)
     for b in broken:
         with pytest.raises(jsonschema.ValidationError):
             validate_report_json(b)
     assert report_schema()["$schema"].endswith("2020-12/schema")
 
 
-def test_markdown_leads_with_the_paper_style_table(report):
+def test_markdown_opens_with_the_verdicts(report):
     md = report.to_markdown()
-    first_table = md[md.index("|") :].splitlines()[0]
-    assert (
-        first_table
-        == "| task | metric | control | treatment | relative lift | 95% CI | p-value | significant | n |"
+    first_table = md[md.index("|") :].splitlines()
+    assert first_table[0] == (
+        "| task | verdict | primary metric | control | gnn | lift % | 95% CI | p | MDE % | "
+        "training positives | best baseline |"
     )
-    assert md.index("| task | metric") < md.index("## Leakage audit: PASSED")
-    assert "| jymbii | ndcg@10 |" in md and "| ebr | recall@50 |" in md
+    assert first_table[2].startswith("| jymbii | gnn_better | ndcg@10 | ")
+    assert "- **jymbii**: ndcg@10 lift +" in md  # each verdict's reason
+    order = ["## Verdicts", "### Baselines", "### Seed spread", "### What each request ranks"]
+    order += ["| task | metric | control | treatment |", "## Leakage audit: PASSED"]
+    positions = [md.index(x) for x in order]
+    assert positions == sorted(positions)
+    assert "| jymbii | ndcg@10 | " in md and "| ebr | recall@1 | " in md
+    assert "| jymbii | ndcg@10 | control | 0: " in md  # two seeds: each seed's value
+    assert "<details>" not in md  # folding is HTML's
 
 
 def test_html_is_self_contained_with_plots(_built):
@@ -94,6 +123,12 @@ def test_html_is_self_contained_with_plots(_built):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', html)) == 3
     assert not re.search(r'(src|href)="(http|//|file:)', html)  # nothing fetched from outside
     assert "<h2>Leakage audit: PASSED</h2>" in html
+    # verdicts first, then the forest plot of the lifts, then the tables folded away
+    order = ["<h2>Verdicts</h2>", '<img alt="Lift per task', "<details><summary>Baselines"]
+    order += ["<details><summary>jymbii: every metric and segment</summary>"]
+    positions = [html.index(x) for x in order]
+    assert positions == sorted(positions)
+    assert html.count("<details>") == html.count("</details>") == 3 + 4
 
 
 def test_failed_audit_is_loud_in_every_format(report, tmp_path):
@@ -136,5 +171,5 @@ def test_terminal_table_all_metrics_or_primary_only(report):
         return console.export_text()
 
     full, short = text(report.to_table()), text(report.to_table(primary_only=True))
-    assert "ndcg@5" in full and "recall@100" in full
+    assert "ndcg@5" in full and "recall@1 " in full
     assert "ndcg@5" not in short and "ndcg@10" in short and "pooled_auc" in short

@@ -17,6 +17,7 @@ import pytest
 
 from linksage.config import ExperimentConfig
 from linksage.io import write_parquet
+from linksage.tasks import TASKS
 
 TEST_REQUESTS = 120
 
@@ -64,7 +65,8 @@ def write_run(
         "test": (_ts(w.t_test_start), _ts(w.t_test_end)),
     }
     strength = {"control": 0.5, "gnn": 0.5 + gnn_strength * (2 if leaky else 1)}
-    for t_index, task in enumerate(config.rankers.tasks):
+    tasks = TASKS if config.rankers.tasks == "auto" else config.rankers.tasks
+    for t_index, task in enumerate(tasks):
         splits = []
         for s_index, (split, (lo, hi)) in enumerate(bounds.items()):
             first = (t_index * 10 + s_index) * 100_000

@@ -1,0 +1,123 @@
+"""One verdict per task, with its reason: what the comparison of the primary metric supports.
+
+The rules, in order (docs/report.md, "Verdicts"):
+
+1. `not_credible`: the control does not beat every non-learned baseline on the primary metric
+   (or the metric is undefined): a lift over a control weaker than popularity is no evidence.
+2. `gnn_better` / `gnn_worse`: the primary metric's difference is significant at alpha, by sign.
+3. `underpowered`: not significant, and the test could not have seen a 10% effect (MDE >
+   `max_mde_pct`) or the ranker learnt from fewer than `min_training_positives` positives.
+4. `no_detectable_difference`: not significant although the test could have seen such an effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluation.baselines import Baselines
+from evaluation.metrics import LOWER_IS_BETTER
+from evaluation.power import requests_needed
+from evaluation.significance import MetricComparison
+from linksage.config import EvaluationSection
+
+VERDICTS = ("gnn_better", "gnn_worse", "no_detectable_difference", "underpowered", "not_credible")
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
+
+
+@dataclass(frozen=True)
+class VerdictRules:
+    """The thresholds of the verdicts (evaluation.* in the config)."""
+
+    alpha: float = _DEFAULTS.alpha
+    power: float = _DEFAULTS.power
+    max_mde_pct: float = _DEFAULTS.max_mde_pct
+    min_training_positives: int = _DEFAULTS.min_training_positives
+
+    @classmethod
+    def from_config(cls, ev: EvaluationSection) -> VerdictRules:
+        """The rules of an experiment config's evaluation section."""
+        return cls(ev.alpha, ev.power, ev.max_mde_pct, ev.min_training_positives)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    reason: str
+    mde_pct: float
+    requests_needed: int | None = None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _significant(name: str, m: MetricComparison, mde: float, alpha: float) -> Verdict:
+    better = (m.treatment < m.control) if name in LOWER_IS_BETTER else (m.treatment > m.control)
+    reason = (
+        f"{name} lift {m.lift_pct:+.2f}% (95% CI [{m.ci95_low:+.2f}%, {m.ci95_high:+.2f}%]), "
+        f"p = {m.p_value:.2g} < {alpha}"
+    )
+    return Verdict("gnn_better" if better else "gnn_worse", reason, mde)
+
+
+def _underpowered(
+    m: MetricComparison, mde: float, positives: int | None, rules: VerdictRules
+) -> Verdict | None:
+    """The underpowered verdict when the MDE or the training positives call for it."""
+    parts, needed = [], None
+    if not np.isfinite(mde):
+        parts.append(f"the MDE cannot be computed on {m.n_requests:,} requests")
+    elif mde > rules.max_mde_pct:
+        needed = requests_needed(m.n_requests, mde, rules.max_mde_pct)
+        parts.append(
+            f"MDE {mde:.1f}% > {rules.max_mde_pct:g}%: about {needed:,} requests would be needed "
+            f"to detect a {rules.max_mde_pct:g}% lift (now {m.n_requests:,})"
+        )
+    if positives is not None and positives < rules.min_training_positives:
+        parts.append(
+            f"the ranker trained on {positives:,} positives (< {rules.min_training_positives:,})"
+        )
+    if not parts:
+        return None
+    p = "–" if not np.isfinite(m.p_value) else f"{m.p_value:.2g}"
+    return Verdict("underpowered", f"not significant (p = {p}); " + "; ".join(parts), mde, needed)
+
+
+def decide(
+    name: str,
+    m: MetricComparison | None,
+    *,
+    baselines: Baselines,
+    training_positives: int | None,
+    rules: VerdictRules,
+) -> Verdict:
+    """The verdict on one task's primary metric `name` (rules in the module docstring)."""
+    if m is None or not np.isfinite(m.control):
+        return Verdict("not_credible", f"{name} is undefined on these requests", float("nan"))
+    mde = m.mde_pct(rules.alpha, rules.power)
+    sign = -1.0 if name in LOWER_IS_BETTER else 1.0
+    unbeaten = {
+        base: value
+        for base, value in baselines.values.items()
+        if np.isfinite(value) and sign * m.control <= sign * value
+    }
+    if unbeaten:  # name the strongest baseline the control does not beat
+        base, value = max(unbeaten.items(), key=lambda kv: sign * kv[1])
+        reason = (
+            f"control weaker than baseline {base} ({name} {_fmt(m.control)} vs "
+            f"{_fmt(value)}): lift not credible"
+        )
+        return Verdict("not_credible", reason, mde)
+    if m.significant(rules.alpha):
+        return _significant(name, m, mde, rules.alpha)
+    weak = _underpowered(m, mde, training_positives, rules)
+    if weak is not None:
+        return weak
+    reason = (
+        f"not significant (p = {m.p_value:.2g}) although the test detects a {mde:.1f}% lift "
+        f"{rules.power:.0%} of the time"
+    )
+    return Verdict("no_detectable_difference", reason, mde)

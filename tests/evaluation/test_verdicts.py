@@ -1,0 +1,66 @@
+"""Each verdict rule on a primary-metric comparison built by hand (the rules: docs/report.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.baselines import Baselines
+from evaluation.power import z_effect_factor
+from evaluation.significance import MetricComparison
+from evaluation.verdicts import VerdictRules, decide
+
+RULES = VerdictRules(alpha=0.05, power=0.8, max_mde_pct=10.0, min_training_positives=1000)
+
+
+def _m(control=0.40, treatment=0.41, p=0.5, mde=5.0, n=2000) -> MetricComparison:
+    """A bootstrap comparison whose MDE is `mde` % (se = mde% of control / (z + z))."""
+    se = mde / 100 * control / z_effect_factor(0.05, 0.8)
+    lift = 100 * (treatment / control - 1)
+    return MetricComparison(
+        control, treatment, lift, lift - 2, lift + 2, p, n, "paired bootstrap", diff_se=se
+    )
+
+
+def _decide(m, baselines=None, positives=5000):
+    return decide(
+        "ndcg@10",
+        m,
+        baselines=Baselines(values=baselines or {"popularity": 0.30}),
+        training_positives=positives,
+        rules=RULES,
+    )
+
+
+def test_a_control_weaker_than_a_baseline_makes_any_lift_not_credible():
+    v = _decide(_m(p=1e-6, treatment=0.5), {"popularity": 0.45, "profile_overlap": 0.42})
+    assert v.verdict == "not_credible"
+    assert v.reason.startswith("control weaker than baseline popularity")
+    assert "lift not credible" in v.reason
+    assert _decide(_m(), {"popularity": 0.40}).verdict == "not_credible"  # a tie does not beat
+    undefined = _m(control=float("nan"))
+    assert _decide(undefined).verdict == "not_credible"
+
+
+def test_significant_lifts_are_better_or_worse_by_sign():
+    assert _decide(_m(p=0.001, treatment=0.45)).verdict == "gnn_better"
+    worse = _decide(_m(p=0.001, treatment=0.35))
+    assert worse.verdict == "gnn_worse" and "p = 0.001" in worse.reason
+    # significant even with too few training positives or a large MDE: the test did see it
+    assert _decide(_m(p=0.001, treatment=0.45, mde=30), positives=10).verdict == "gnn_better"
+
+
+def test_underpowered_says_how_many_requests_it_would_need():
+    v = _decide(_m(mde=25.0, n=2000))
+    assert v.verdict == "underpowered"
+    assert v.mde_pct == pytest.approx(25.0)
+    assert v.requests_needed == 12_500  # 2000 * (25 / 10)^2
+    assert "12,500 requests" in v.reason
+    few = _decide(_m(mde=5.0), positives=400)
+    assert few.verdict == "underpowered" and "400 positives" in few.reason
+
+
+def test_no_detectable_difference_when_the_test_could_have_seen_a_10_percent_lift():
+    v = _decide(_m(mde=5.0, p=0.4))
+    assert v.verdict == "no_detectable_difference"
+    assert "5.0%" in v.reason
+    assert _decide(_m(mde=5.0, p=0.4), positives=None).verdict == "no_detectable_difference"
