@@ -121,8 +121,44 @@ def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
             blocks.append(("table", ["segment", "requests"] + HEADER[1:], seg_rows))
         if empty:
             blocks.append(("text", f"Segments with no requests: {', '.join(empty)}."))
+        if t.retrieval_rules:
+            blocks += _rules_blocks(t.retrieval_rules)
         blocks.append(("endfold",))
     return blocks
+
+
+RULE_WAYS = {
+    "one_pass": "one pass (rules as the index's filter)",
+    "post_filter": "KNN, then the rules",
+    "brute_force": "the rules, then exact scan",
+}
+
+
+def _rules_blocks(rules: dict) -> list:
+    """The retrieval rules comparison (report.json `details.ebr.rules`) as a small table."""
+    k = rules["k"]
+    text = (
+        f"Quality rules in retrieval: {rules['n_requests']:,} test requests, top {k} from a "
+        f"{rules['index']} index of each day's live jobs, EBR towers of the {rules['arm']} arm "
+        f"(seed {rules['seed']}); {_f(rules['passing'], 1)} jobs pass the rules per request on "
+        f"average; KNN-then-filter fetches {rules['overfetch']} x {k}. Recall of "
+        "the requests' applies; violations: returned jobs breaking a rule; short: requests with "
+        f"fewer than {k} jobs; latency per request, rules included."
+    )
+    header = ["way", f"recall@{k}", "violations", "jobs returned", "short", "p50 ms", "p99 ms"]
+    rows = [
+        [
+            label,
+            _f(rules[way][f"recall@{k}"]),
+            f"{rules[way]['violations']:,}",
+            _f(rules[way]["candidates"], 1),
+            f"{rules[way]['short']:,}",
+            _f(rules[way]["p50_ms"], 2),
+            _f(rules[way]["p99_ms"], 2),
+        ]
+        for way, label in RULE_WAYS.items()
+    ]
+    return [("text", text), ("table", header, rows)]
 
 
 def _blocks(report: Report) -> list:

@@ -43,6 +43,8 @@ class TaskResult:
     baselines: Baselines = field(default_factory=Baselines)
     training_positives: int | None = None
     verdict: Verdict | None = None  # set by evaluation.compare.compare
+    # EBR: the retrieval rules comparison computed by the caller (linksage.cli.retrieve), as is
+    retrieval_rules: dict | None = None
 
     def to_dict(self) -> dict:
         """This task in report.json's shape."""
@@ -69,6 +71,7 @@ class TaskResult:
             },
             "tests": {k: m.test for k, m in self.metrics.items()},
             **self.evidence(),
+            **({"rules": self.retrieval_rules} if self.retrieval_rules else {}),
         }
 
     def evidence(self) -> dict:

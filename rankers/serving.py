@@ -60,11 +60,16 @@ class RankerService:
         """ONNX scores for a feature frame (one per row)."""
         if self.task != "ebr":
             return onnx_predict(self.model, self.plan.arrays(frame)).ravel()
-        member_names = [i.name for i in self.member_tower.get_inputs()]
-        job_names = [i.name for i in self.job_tower.get_inputs()]
-        member = onnx_predict(self.member_tower, self.plan.arrays(frame.head(1), member_names))
-        jobs = onnx_predict(self.job_tower, self.plan.arrays(frame, job_names))
-        return (jobs @ member[0]).astype(np.float32)
+        member = self.member_vectors(frame.head(1))
+        return (self.job_vectors(frame) @ member[0]).astype(np.float32)
+
+    def member_vectors(self, frame: pd.DataFrame) -> np.ndarray:
+        """EBR: the member tower's vector for each row of a feature frame."""
+        return _tower(self.member_tower, self.plan, frame)
+
+    def job_vectors(self, frame: pd.DataFrame) -> np.ndarray:
+        """EBR: the job tower's vector for each row of a feature frame (retrieval indexes them)."""
+        return _tower(self.job_tower, self.plan, frame)
 
     def score(
         self, member_id: int, job_ids: Sequence[int], query: str | None = None
@@ -74,6 +79,11 @@ class RankerService:
         out = pd.DataFrame({"job_id": np.asarray(job_ids, dtype=np.int64)})
         out["score"] = self.score_frame(frame)
         return out.sort_values(["score", "job_id"], ascending=[False, True], kind="stable")
+
+
+def _tower(session, plan: FeaturePlan, frame: pd.DataFrame) -> np.ndarray:
+    names = [i.name for i in session.get_inputs()]
+    return onnx_predict(session, plan.arrays(frame, names))
 
 
 @lru_cache(maxsize=16)

@@ -82,6 +82,8 @@ def retrieve_gnn(
             "member in the online store; run `linksage materialize` or the nearline worker)"
         )
     ids = live_job_ids(store, at_ns)
+    if len(ids) == 0:  # Feast refuses an online read of no entity
+        return empty("no job is live at the request time")
     columns, vectors = read_jobs(store, ids, vector_view=JOB_VECTORS)
     return retrieve_among(
         ids, vectors, columns, member.request(at_ns, query), member.vector,
@@ -102,9 +104,9 @@ def retrieve_among(
 ) -> Retrieved:
     """`retrieve` over jobs read from the store (profile `columns`, `vectors` with NaN rows
     for jobs without one yet): jobs without a vector are left out, and a note says how many."""
-    keep = has_vector(vectors)
     if len(job_ids) == 0:
         return empty("no job is live at the request time")
+    keep = has_vector(vectors)
     rules = JobRules.from_columns(
         {c: np.asarray(columns[c], dtype=object)[keep] for c in JobRules.column_names()}
     )
