@@ -48,7 +48,9 @@ METHODS = (
     "scikit-learn's ndcg_score). Segments: member segments keep whole requests; new_jobs keeps "
     "requests holding a job posted at or after t_gnn_end and counts only those jobs as "
     "positives, all candidates still competing (TAJ: applications to those jobs). Primary metrics: JYMBII and Search "
-    "NDCG@10, TAJ pooled AUC, EBR Recall@50 over the whole live corpus."
+    "NDCG@10, TAJ pooled AUC, EBR Recall@K over the whole live corpus. Recall@K: the largest "
+    "standard K within evaluation.recall_max_share of the median candidate list (EBR: live "
+    "corpus), at least 1; see 'What each request ranks'."
 )
 
 
@@ -233,7 +235,8 @@ CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;
 text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}
 .alert{background:#fdecea;border:2px solid #c0392b;color:#c0392b;padding:1em;font-weight:bold}
-img{max-width:100%}table.text td{text-align:left}"""
+img{max-width:100%}table.text td{text-align:left}
+summary{cursor:pointer;font-weight:bold;margin:.6em 0}"""
 
 
 def _bold(text: str) -> str:

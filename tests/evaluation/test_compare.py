@@ -38,6 +38,14 @@ def test_better_arm_wins_every_primary_metric(tiny_config, tiny_tables, clean_ru
     assert jymbii.metrics["dismiss_apply_ratio@10"].test == "paired bootstrap"
     assert report.tasks["taj"].metrics["pooled_auc"].test == "paired bootstrap"
     assert np.isfinite(jymbii.metrics["ndcg@10"].control_seed_sd)  # two seeds: spread is shown
+    assert set(jymbii.metrics["ndcg@10"].treatment_per_seed) == {0, 1}
+    # training positives: the train split of the run's examples (both arms share them)
+    examples = pd.read_parquet(clean_run / "rankers/jymbii/control/seed0/examples.parquet")
+    train = examples[examples["split"] == "train"]
+    assert jymbii.training_positives == int(train["label"].sum()) > 0
+    assert jymbii.verdict.verdict == "gnn_better"
+    assert jymbii.candidates.median == 8 and jymbii.candidates.recall_k == 1
+    assert "recall@1" in jymbii.metrics and "recall@10" not in jymbii.metrics  # no saturation
 
 
 def test_an_arm_against_itself_shows_no_lift(tiny_config, tiny_tables, clean_run):
@@ -82,6 +90,7 @@ def test_seed_average_then_pairing_by_hand():
     assert mrr.control == pytest.approx((0.75 + 0.5) / 2)
     assert mrr.treatment == pytest.approx(1.0)
     assert mrr.control_seed_sd == pytest.approx(np.std([0.75, 0.5], ddof=1))
+    assert mrr.control_per_seed == pytest.approx({0: 0.75, 1: 0.5})  # each seed, both requests
     assert mrr.treatment_seed_sd == pytest.approx(0.0)
     seg = res.segments["m1"]
     assert seg.n_requests == 1 and seg.metrics["mrr"].control == pytest.approx(0.75)
