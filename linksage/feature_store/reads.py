@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from linksage.feature_store.dask_tokens import identity_dask_tokens
 from linksage.feature_store.repo import (
@@ -27,12 +29,32 @@ def utc_column(series: pd.Series, what: str) -> pd.Series:
         raise FeatureStoreError(f"entity_df column {what}: not timestamps ({err})") from None
 
 
+# Feast's file offline store joins each entity row with every row of its entity in the view's
+# source before keeping the newest visible one, so a chunk's working set is chunk keys x rows per
+# entity (daily snapshots). The chunk is sized so that this product stays under the budget: a
+# 250K-key chunk against 90 snapshots per member held 5.5 GB.
+_JOIN_BUDGET_ROWS = 3_000_000
+
+
+def _rows_per_entity(store, view_name: str, join_key: str) -> int:
+    """Mean rows per entity in a view's batch source (1 when it cannot be read)."""
+    source = store.get_feature_view(view_name).batch_source
+    path = Path(getattr(source, "path", "") or "")
+    if not path.is_absolute():
+        path = Path(store.repo_path) / path
+    if not path.is_file():
+        return 1
+    keys = pq.read_table(path, columns=[join_key]).column(join_key)
+    return max(1, round(len(keys) / max(1, pc.count_distinct(keys).as_py())))
+
+
 def historical_features(
     repo_dir: Path | str,
     entity_df: pd.DataFrame,
     feature_service: str,
     *,
     chunk_rows: int = 250_000,
+    join_budget_rows: int = _JOIN_BUDGET_ROWS,
     join_keys: Sequence[str] = ("member_id", "job_id"),
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -43,7 +65,9 @@ def historical_features(
     event_timestamp <= the example's timestamp (and within the TTL) is joined; columns are
     `<view>__<feature>` plus `<view>__feature_ts` (the picked row's timestamp; null when no row
     is visible). Rows come back in the input order, one per input row. Only the views keyed by
-    one of `join_keys` are joined (e.g. `("job_id",)` for job features alone).
+    one of `join_keys` are joined (e.g. `("job_id",)` for job features alone). Each Feast call
+    gets at most `chunk_rows` keys, and fewer when the view holds many rows per entity, so that
+    keys x rows per entity stays within `join_budget_rows`.
     """
     required = [c for c in ("member_id", "job_id", "event_timestamp") if c not in entity_df]
     if required:
@@ -70,7 +94,9 @@ def historical_features(
                 out[f"{view}__{f.name}"] = pd.Series(dtype=object)
             continue
         parts = []
-        starts = range(0, len(keys), chunk_rows)
+        per_entity = _rows_per_entity(store, projection.name, join_key)
+        chunk = max(1, min(chunk_rows, join_budget_rows // per_entity))
+        starts = range(0, len(keys), chunk)
         if progress:
             from tqdm import tqdm
 
@@ -78,7 +104,7 @@ def historical_features(
         for i in starts:
             with identity_dask_tokens():
                 job = store.get_historical_features(
-                    entity_df=keys.iloc[i : i + chunk_rows], features=refs, full_feature_names=True
+                    entity_df=keys.iloc[i : i + chunk], features=refs, full_feature_names=True
                 )
                 parts.append(job.to_df())
         joined = pd.concat(parts, ignore_index=True)

@@ -169,6 +169,36 @@ def test_point_in_time_join_is_exact_at_the_boundary(sqlite_repo):
         assert (out[col].dropna() <= out.loc[out[col].notna(), "event_timestamp"]).all()
 
 
+def test_a_small_join_budget_chunks_the_join_without_changing_it(sqlite_repo):
+    # three snapshots per entity and a budget of 3 rows: one key per Feast call
+    examples = pd.DataFrame(
+        {
+            "member_id": [1, 2, 3, 1],
+            "job_id": [10, 11, 12, 11],
+            "event_timestamp": SNAPSHOTS + [SNAPSHOTS[1]],
+        }
+    )
+    whole = historical_features(sqlite_repo, examples, "jymbii_gnn")
+    chunked = historical_features(sqlite_repo, examples, "jymbii_gnn", join_budget_rows=3)
+    pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_no_examples_give_an_empty_frame_with_every_feature_column(sqlite_repo):
+    examples = pd.DataFrame(
+        {"member_id": [1], "job_id": [10], "event_timestamp": [SNAPSHOTS[0]]}
+    ).iloc[:0]
+    out = historical_features(sqlite_repo, examples, "jymbii_gnn")
+    assert out.empty
+    assert {"member_gnn__embedding", "job_gnn__embedding", "member_gnn__feature_ts"} <= set(out)
+
+
+def test_job_views_alone_leave_the_member_views_out(sqlite_repo):
+    examples = pd.DataFrame({"member_id": [-1], "job_id": [10], "event_timestamp": [SNAPSHOTS[1]]})
+    out = historical_features(sqlite_repo, examples, "ebr_gnn", join_keys=("job_id",))
+    assert "job_gnn__embedding" in out
+    assert not [c for c in out if c.startswith(("member_gnn__", "member_profile__"))]
+
+
 def test_control_frame_is_the_gnn_frame_without_the_gnn_views(sqlite_repo):
     examples = pd.DataFrame(
         {"member_id": [1, 2, 3], "job_id": [10, 11, 12], "event_timestamp": SNAPSHOTS}
