@@ -314,13 +314,16 @@ def rich_table(report: Report, primary_only: bool = False) -> Table:
     table = Table(
         title=f"{report.comparison.title}: {report.comparison.treatment} vs {report.comparison.control}"
     )
-    for h in ["task"] + HEADER:
+    for h in ["task"] + HEADER + (["verdict"] if primary_only else []):
         table.add_column(h)
     for t in report.tasks.values():
         for k, m in t.metrics.items():
             if primary_only and k != t.primary_metric:
                 continue
-            table.add_row(t.task if k == t.primary_metric else "", *_row(k, m, report.alpha))
+            row = [t.task if k == t.primary_metric else "", *_row(k, m, report.alpha)]
+            if primary_only:  # the terminal's short table says what the lift is worth
+                row.append(t.verdict.verdict if t.verdict else "–")
+            table.add_row(*row)
     return table
 
 

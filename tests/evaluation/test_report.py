@@ -173,3 +173,4 @@ def test_terminal_table_all_metrics_or_primary_only(report):
     full, short = text(report.to_table()), text(report.to_table(primary_only=True))
     assert "ndcg@5" in full and "recall@1 " in full
     assert "ndcg@5" not in short and "ndcg@10" in short and "pooled_auc" in short
+    assert "verdict" in short and "gnn_better" in short and "verdict" not in full
