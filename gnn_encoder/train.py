@@ -36,7 +36,7 @@ from gnn_encoder.labels import link_labels
 from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder
 from linksage.config import GnnParams
 from linksage.data.tables import Tables
-from linksage.errors import LinksageError
+from linksage.errors import InsufficientDataError
 from linksage.io import atomic_path, atomic_write_text
 
 
@@ -100,7 +100,7 @@ def build_training_data(
 def _require_positives(data: TrainingData, params: GnnParams, t_val: pd.Timestamp) -> None:
     """Refuse training data without a positive pair, naming the actions and the cut-off."""
     if sum(int(lab.label.sum()) for _, lab in data.train_sets) == 0:
-        raise LinksageError(
+        raise InsufficientDataError(
             f"no positive engagements ({', '.join(params.positive_actions)}) before "
             f"{t_val.isoformat()} to train the GNN on; widen the data or windows"
         )

@@ -4,6 +4,7 @@ int32 ids. Tasks the data cannot support are skipped with their reason; the rest
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import yaml
@@ -44,7 +45,9 @@ def test_the_whole_pipeline_runs_on_the_three_required_tables(tmp_path, tiny_tab
     assert stages["rankers + evaluate"]["rows_out"] > 0
     assert all(row["peak_rss_bytes"] > 0 for row in stages.values())
     # requests built from engagements rank the engaged job against 20 sampled live jobs
-    predictions = pd.read_parquet(out / "rankers" / "jymbii" / "control" / "seed0" / "predictions.parquet")
+    predictions = pd.read_parquet(
+        out / "rankers" / "jymbii" / "control" / "seed0" / "predictions.parquet"
+    )
     per_request = predictions.groupby("request_id").size()
     assert per_request.median() == 21
 
@@ -61,4 +64,21 @@ def test_an_explicit_task_the_data_cannot_support_is_a_config_error(tmp_path, ti
     assert result.exit_code == 2
     assert "rankers.tasks" in result.output
     assert "recruiter_actions.parquet" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_positives_before_t_gnn_end_stops_train_gnn_with_one_line(tmp_path, tiny_tables):
+    raw = tiny_directory_config_dict(tmp_path, tmp_path / "export")
+    t_gnn_end = pd.Timestamp(raw["windows"]["t_gnn_end"])
+    eng = tiny_tables.engagements
+    positive_before = eng["action"].isin(["apply", "save"]) & (eng["at"] < t_gnn_end)
+    cut = replace(tiny_tables, engagements=eng[~positive_before])
+    write_real_export(cut, tmp_path / "export")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+
+    result = CliRunner().invoke(app, ["train-gnn", "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert "no positive engagements (apply, save) before" in result.output
     assert "Traceback" not in result.output
