@@ -64,10 +64,9 @@ def evaluate_runs(
     segments = build_segments(
         tables, t_gnn_end=windows.t_gnn_end, cold_start_max_engagements=cold_start_max_engagements
     )
-    settings = _metric_settings(tables, windows, ndcg_k, recall_k, ebr_recall_k, recall_max_share)
     common = dict(
         segments=segments,
-        settings=settings,
+        settings=_settings(tables, windows, ndcg_k, recall_k, ebr_recall_k, recall_max_share),
         bootstrap_samples=bootstrap_samples,
         alpha=alpha,
         rules=rules,
@@ -103,7 +102,7 @@ def evaluate_runs(
     return report
 
 
-def _metric_settings(
+def _settings(
     tables: Tables,
     windows: WindowsSection,
     ndcg_k: Sequence[int],
@@ -166,7 +165,7 @@ def compare_runs(
         t_gnn_end=cfg_a.windows.t_gnn_end,
         cold_start_max_engagements=ev.cold_start_max_engagements,
     )
-    settings = _metric_settings(
+    settings = _settings(
         tables, cfg_a.windows, ev.ndcg_k, ev.recall_k, ev.ebr_recall_k, ev.recall_max_share
     )
     rules = VerdictRules.from_config(ev)
