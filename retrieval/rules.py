@@ -152,11 +152,11 @@ class JobRules:
     def check(self, rows: np.ndarray, request: Request) -> np.ndarray:
         """Which of `rows` pass every rule for `request` (boolean, aligned with `rows`)."""
         rows = np.asarray(rows, dtype=np.int64)
-        ok = self._live(rows, request.at_ns)
-        ok &= self._near_seniority(rows, request.seniority)
-        ok &= self._same_place(rows, request.location)
-        left = np.flatnonzero(ok)  # the term test, the costliest, only where the rest passed
-        ok[left] = self._shares_term(rows[left], request.terms)
+        left = np.arange(len(rows))
+        for test in self._tests(request):  # each rule only on the rows the previous ones kept
+            left = left[test(rows[left])]
+        ok = np.zeros(len(rows), dtype=bool)
+        ok[left] = True
         return ok
 
     def rows(self, request: Request) -> np.ndarray:
@@ -164,10 +164,9 @@ class JobRules:
         code = self._location_code(request.location)
         if code == self._locations.get(REMOTE, -2):
             candidates = self.remote_rows
-        else:
-            local = self._rows_of.get(code, _EMPTY)
-            candidates = np.sort(np.concatenate([local, self.remote_rows]))
-        return candidates[self.check(candidates, request)]
+        else:  # the member's location and the remote jobs: the only rows the place rule keeps
+            candidates = np.concatenate([self._rows_of.get(code, _EMPTY), self.remote_rows])
+        return np.sort(candidates[self.check(candidates, request)])
 
     def live_rows(self, at_ns: int) -> np.ndarray:
         """Every row live at `at_ns` (the only rule a `--no-rules` search keeps)."""
@@ -175,18 +174,21 @@ class JobRules:
 
     def counts(self, request: Request) -> RuleCounts:
         """Rows left after each rule in turn (live, location, seniority, terms)."""
-        rows = np.arange(self.n)
-        steps = [
+        rows, left = np.arange(self.n), []
+        for test in self._tests(request):
+            rows = rows[test(rows)]
+            left.append(len(rows))
+        return RuleCounts(self.n, *left)
+
+    def _tests(self, request: Request) -> list:
+        """The rules as row tests, in the order `counts` reports them (the term test last: it
+        is the costliest)."""
+        return [
             lambda r: self._live(r, request.at_ns),
             lambda r: self._same_place(r, request.location),
             lambda r: self._near_seniority(r, request.seniority),
             lambda r: self._shares_term(r, request.terms),
         ]
-        left = []
-        for step in steps:
-            rows = rows[step(rows)]
-            left.append(len(rows))
-        return RuleCounts(self.n, *left)
 
     def _live(self, rows: np.ndarray, at_ns: int) -> np.ndarray:
         return (self.posted_ns[rows] <= at_ns) & (at_ns < self.expires_ns[rows])
