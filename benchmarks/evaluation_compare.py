@@ -41,11 +41,13 @@ def _tables(rng, n_members=8000, n_jobs=1500) -> Tables:
             ),
         }
     )
+    posted = T_GNN_END + pd.to_timedelta(rng.integers(-40, 20, n_jobs), unit="D")
     jobs = pd.DataFrame(
         {
             "job_id": np.arange(n_jobs),
             "title": rng.choice(titles, n_jobs),
-            "posted_at": T_GNN_END + pd.to_timedelta(rng.integers(-40, 20, n_jobs), unit="D"),
+            "posted_at": posted,
+            "expires_at": posted + pd.to_timedelta(rng.integers(20, 60, n_jobs), unit="D"),
         }
     )
     n_eng = 60_000
