@@ -32,6 +32,8 @@ from retrieval import Group, JobIndex, JobRules, Request, compare_ways  # noqa: 
 from retrieval.ways import WAYS, brute_force  # noqa: E402
 
 DAY_NS = 86_400 * 10**9
+METROS = np.array([f"metro{i}" for i in range(300)], dtype=object)
+TERMS = np.array([f"t{i}" for i in range(3000)], dtype=object)
 
 
 def corpus(n: int, dim: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
@@ -49,10 +51,10 @@ def zipf_choice(rng: np.random.Generator, n_values: int, size, s: float = 1.1) -
 
 def job_attributes(n: int, rng: np.random.Generator) -> dict:
     """Rule attributes for n jobs (see the module docstring), as JobRules takes them."""
-    metros = zipf_choice(rng, 300, n)
-    location = np.where(rng.random(n) < 0.08, "remote", np.char.add("metro", metros.astype(str)))
+    location = METROS[zipf_choice(rng, 300, n)]
+    location[rng.random(n) < 0.08] = "remote"
     posted = rng.integers(0, 120 * DAY_NS, size=n)
-    terms = zipf_choice(rng, 3000, (n, 8), s=1.0).astype(str)
+    terms = TERMS[zipf_choice(rng, 3000, (n, 8), s=1.0)]
     return {
         "posted_ns": posted,
         "expires_ns": posted + rng.integers(14 * DAY_NS, 28 * DAY_NS, size=n),
@@ -63,13 +65,13 @@ def job_attributes(n: int, rng: np.random.Generator) -> dict:
 
 
 def requests(m: int, rng: np.random.Generator) -> list[Request]:
-    metros = zipf_choice(rng, 300, m)
-    terms = zipf_choice(rng, 3000, (m, 8), s=1.0).astype(str)
+    metros = METROS[zipf_choice(rng, 300, m)]
+    terms = TERMS[zipf_choice(rng, 3000, (m, 8), s=1.0)]
     return [
         Request(
             at_ns=int(rng.integers(90 * DAY_NS, 100 * DAY_NS)),
             seniority=int(rng.integers(0, 7)),
-            location=f"metro{metros[i]}",
+            location=metros[i],
             terms=frozenset(terms[i].tolist()),
         )
         for i in range(m)
@@ -93,6 +95,35 @@ def run(index: JobIndex, rules: JobRules, reqs, queries, *, k: int, overfetch: i
     truth = [brute_force(index, rules, r, q, k).rows for r, q in zip(reqs, queries, strict=True)]
     group = Group(index, rules, reqs, queries, truth)
     return compare_ways([group], k=k, overfetch=overfetch)
+
+
+def sweep(index: JobIndex, rules: JobRules, reqs, queries, *, k: int) -> None:
+    """HNSW one pass vs filter-then-brute-force as the filter loosens (fewer rules)."""
+    every_term = frozenset(TERMS.tolist())
+    filters = {
+        "every rule": rules.rows,
+        "no term rule": lambda r: rules.rows(Request(r.at_ns, r.seniority, r.location, every_term)),
+        "live only": lambda r: rules.live_rows(r.at_ns),
+    }
+    print(f"\nHNSW one pass vs filter-then-brute-force as the filter loosens ({index.n:,} jobs)")
+    print(f"{'filter':<14} {'passing':>8} {'graph walks':>11} {'one-pass recall':>15} "
+          f"{'one-pass p50':>12} {'brute p50':>10}")  # fmt: skip
+    for name, rows_of in filters.items():
+        ms = {"one": [], "brute": []}
+        recall, passing, walks = [], [], 0
+        for r, q in zip(reqs, queries, strict=True):
+            start = time.perf_counter()
+            rows = rows_of(r)
+            got = index.search(q, k, rows)[0]
+            ms["one"].append((time.perf_counter() - start) * 1e3)
+            start = time.perf_counter()
+            exact = index.brute_force(q, k, rows_of(r))[0]
+            ms["brute"].append((time.perf_counter() - start) * 1e3)
+            recall.append(np.isin(exact, got).mean() if len(exact) else 1.0)
+            passing.append(len(rows) / index.n)
+            walks += len(rows) >= index.params.exact_below
+        print(f"{name:<14} {np.median(passing):>8.2%} {walks:>11d} {np.mean(recall):>15.4f} "
+              f"{np.median(ms['one']):>9.2f} ms {np.median(ms['brute']):>7.2f} ms")  # fmt: skip
 
 
 def show(title: str, result: dict, baseline_p50: float, k: int) -> None:
@@ -131,6 +162,13 @@ def main() -> None:
     passing = np.array([len(rules.rows(r)) for r in reqs])
     print(f"{args.jobs:,} jobs x {args.dim} dims, {args.requests} requests, top-{args.k}, "
           f"{args.threads} threads; corpus and rules built in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    start = time.perf_counter()
+    for r in reqs:
+        rules.rows(r)
+    rule_ms = (time.perf_counter() - start) / len(reqs) * 1e3
+    print(
+        f"the rules' passing rows (the one-pass selector): {rule_ms:.2f} ms per request on average"
+    )
     print(f"rows passing the rules per request: median {np.median(passing):,.0f} "
           f"({np.median(passing) / args.jobs:.3%}), min {passing.min():,}, max {passing.max():,}")  # fmt: skip
     baseline = numpy_baseline(vectors, queries, args.k)
@@ -151,6 +189,11 @@ def main() -> None:
     show(f"faiss IndexHNSWFlat (M={p.hnsw_m}, efConstruction={p.hnsw_ef_construction}, "
          f"efSearch={p.hnsw_ef_search}, exact_below={p.exact_below}), {n:,} jobs, built in "
          f"{build:.1f} s; ratio vs numpy on {n:,} jobs ({small_base:.2f} ms)",
+         run(hnsw, small, reqs, queries, k=args.k, overfetch=args.overfetch), small_base, args.k)  # fmt: skip
+    sweep(hnsw, small, reqs, queries, k=args.k)
+    # the same graph with the exact fallback off: every one-pass search walks the graph
+    hnsw.params = p.model_copy(update={"exact_below": 0})
+    show("the same HNSW index, exact_below=0 (one pass always walks the graph through the filter)",
          run(hnsw, small, reqs, queries, k=args.k, overfetch=args.overfetch), small_base, args.k)  # fmt: skip
 
 

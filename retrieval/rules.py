@@ -115,14 +115,12 @@ class JobRules:
         self._rows_of = {
             c: np.sort(order[bounds[c] : bounds[c + 1]]) for c in range(len(bounds) - 1)
         }
-        self._term_ids: dict[str, int] = {}
-        lens = np.fromiter((len(t) for t in terms), dtype=np.int64, count=self.n)
+        # the terms as CSR rows of term ids (ids in order of first appearance)
+        ids: dict[str, int] = {}
+        self._term_ids = ids
+        lens = np.fromiter(map(len, terms), dtype=np.int64, count=self.n)
         self.term_ptr = np.concatenate([[0], np.cumsum(lens)])
-        self.term_idx = np.fromiter(
-            (self._term_ids.setdefault(w, len(self._term_ids)) for t in terms for w in sorted(t)),
-            dtype=np.int64,
-            count=int(self.term_ptr[-1]),
-        )
+        self.term_idx = np.array([ids.setdefault(w, len(ids)) for t in terms for w in t], np.int64)
 
     @staticmethod
     def column_names(prefix: str = "job_profile__") -> list[str]:
