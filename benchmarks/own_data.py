@@ -78,11 +78,15 @@ def main() -> None:
     seconds = time.perf_counter() - started
     stages = json.loads((args.out / "run" / "stages.json").read_text())
     peak = max(row["peak_rss_bytes"] for row in stages) / 2**30
-    print(f"exit {done.returncode}; {seconds:.0f} s; peak RSS {peak:.2f} GiB "
-          f"(budget {BUDGET_GIB} GiB: {'within' if peak <= BUDGET_GIB else 'OVER'})")
+    print(
+        f"exit {done.returncode}; {seconds:.0f} s; peak RSS {peak:.2f} GiB "
+        f"(budget {BUDGET_GIB} GiB: {'within' if peak <= BUDGET_GIB else 'OVER'})"
+    )
     for row in stages:
-        print(f"  {row['stage']:<20} {row['seconds']:8.1f} s  "
-              f"{row['peak_rss_bytes'] / 2**30:5.2f} GiB  in {row['rows_in']}  out {row['rows_out']}")
+        print(
+            f"  {row['stage']:<20} {row['seconds']:8.1f} s  "
+            f"{row['peak_rss_bytes'] / 2**30:5.2f} GiB  in {row['rows_in']}  out {row['rows_out']}"
+        )
 
 
 if __name__ == "__main__":

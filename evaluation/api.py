@@ -17,7 +17,7 @@ from evaluation.compare import compare
 from evaluation.leakage import audit_run
 from evaluation.result import AuditCheck, LeakageAudit, Report
 from evaluation.runs import MissingRunError, available_seeds, load_arm
-from evaluation.segments import build_segments
+from evaluation.segments import build_segments, unavailable_segments
 from evaluation.task_metrics import MetricSettings
 from evaluation.verdicts import VerdictRules
 from linksage.config import EvaluationSection, ExperimentConfig, WindowsSection, load_config
@@ -36,6 +36,7 @@ def evaluate_runs(
     seeds: Sequence[int],
     repo_dir: Path,
     tasks: Sequence[str] = TASKS,
+    skipped: dict[str, str] | None = None,
     control_arm: str = "control",
     treatment_arm: str = "gnn",
     nearline_arm: str | None = NEARLINE_ARM,
@@ -52,7 +53,8 @@ def evaluate_runs(
 ) -> Report:
     """Compare `treatment_arm` with `control_arm` on the predictions under run_dir; audit; write
     the reports into out_dir when given. `nearline_arm` (if its predictions exist) adds the
-    nearline ablation section: treatment_arm vs nearline_arm on jymbii and search."""
+    nearline ablation section: treatment_arm vs nearline_arm on jymbii and search. `skipped`
+    (task -> reason) lists the tasks the data could not support."""
     run_dir = Path(run_dir)
     control = load_arm(run_dir, control_arm, tasks=tasks, seeds=seeds)
     treatment = load_arm(run_dir, treatment_arm, tasks=tasks, seeds=seeds)
@@ -87,15 +89,21 @@ def evaluate_runs(
                 nearline,
                 **common,
             ).comparison
+            section.skipped = {t: skipped[t] for t in NEARLINE_TASKS if t in (skipped or {})}
             section.title = "Nearline ablation: daily-snapshot vs nearline embeddings"
             section.description = "Both arms use GNN features; the treatment's embeddings are refreshed nearline (see the new_jobs segment)."
             report.add_section("nearline_ablation", section)
             ranker_runs += [
                 (t, nearline_arm, s) for t in nearline.predictions for s in nearline.seeds(t)
             ]
+        elif any(t in (skipped or {}) for t in NEARLINE_TASKS):
+            why = "; ".join(skipped[t] for t in NEARLINE_TASKS if t in skipped)
+            report.notes.append(f"Nearline ablation skipped: {why}.")
     report.leakage_audit = audit_run(
         run_dir, windows=windows, repo_dir=repo_dir, ranker_runs=ranker_runs
     )
+    report.comparison.skipped = dict(skipped or {})
+    report.unavailable_segments = unavailable_segments(tables)
     report.meta.update(run_dir=str(run_dir), seeds=list(seeds), tasks=list(report.tasks))
     if out_dir is not None:
         report.write(Path(out_dir))
@@ -157,7 +165,7 @@ def compare_runs(
     if names[0] == names[1]:
         names = tuple(f"{r.resolve().parent.name}/{r.name}" for r in (run_a, run_b))
     arms = [
-        load_arm(r, arm, tasks=cfg_a.rankers.tasks, name=f"{n}:{arm}")
+        load_arm(r, arm, name=f"{n}:{arm}")
         for r, n in zip((run_a, run_b), names, strict=True)
     ]
     segments = build_segments(

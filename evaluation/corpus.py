@@ -24,6 +24,7 @@ class CandidateSizes:
     """How many items the requests of a task rank, and the Recall@K chosen from that."""
 
     what: str  # "candidate list" or "live corpus" (or "live corpus (lower bound)")
+    mean: float
     median: float
     min: int
     max: int
@@ -34,6 +35,7 @@ class CandidateSizes:
         """details.<task>.candidates in report.json."""
         return {
             "what": self.what,
+            "mean": float(self.mean),
             "median": float(self.median),
             "min": int(self.min),
             "max": int(self.max),
@@ -75,10 +77,11 @@ def candidate_sizes(
     else:
         sizes, what = rows.groupby("request_id").size().to_numpy(), "candidate list"
     if len(sizes) == 0:
-        return CandidateSizes(what, 0.0, 0, 0, 1, max_share)
+        return CandidateSizes(what, 0.0, 0.0, 0, 0, 1, max_share)
     median = float(np.median(sizes))
     k = choose_recall_k(median, standard, max_share)
-    return CandidateSizes(what, median, int(sizes.min()), int(sizes.max()), k, max_share)
+    mean = float(np.mean(sizes))
+    return CandidateSizes(what, mean, median, int(sizes.min()), int(sizes.max()), k, max_share)
 
 
 def corpus_ranks(

@@ -98,6 +98,9 @@ def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
         if t.primary_metric in t.metrics
     ]
     blocks.append(("table", ["task"] + HEADER, headline))
+    if c.skipped:
+        rows = [[task, why] for task, why in c.skipped.items()]
+        blocks.append(("table", ["skipped task", "why the data cannot support it"], rows))
     for t in c.tasks.values():
         blocks.append(("fold", f"{t.task}: every metric and segment"))
         blocks.append(("heading", f"{h}# {t.task}"))
@@ -181,6 +184,10 @@ def _blocks(report: Report) -> list:
         blocks += evidence_blocks(c)
     blocks.append(("heading", "## Results (primary metric per task)"))
     blocks += _comparison_blocks(c, alpha, level=2)
+    if report.unavailable_segments:
+        blocks.append(("heading", "## Unavailable segments"))
+        rows = list(map(list, report.unavailable_segments.items()))
+        blocks.append(("table", ["segment", "why"], rows))
     for key, section in report.sections.items():
         blocks.append(("heading", f"## {section.title}"))
         blocks.append(("text", f"(section `{key}`)"))

@@ -110,6 +110,7 @@ class Comparison:
     treatment: str
     tasks: dict[str, TaskResult] = field(default_factory=dict)
     description: str = ""
+    skipped: dict[str, str] = field(default_factory=dict)  # task the data cannot support -> why
 
     def to_dict(self) -> dict:
         return {
@@ -118,6 +119,7 @@ class Comparison:
             "treatment": self.treatment,
             "description": self.description,
             "tasks": {t: r.to_dict() for t, r in self.tasks.items()},
+            "skipped": dict(self.skipped),
         }
 
 
@@ -159,6 +161,8 @@ class Report:
     sections: dict[str, Comparison] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # segments the data could not form: name -> reason
+    unavailable_segments: dict[str, str] = field(default_factory=dict)
     # the thresholds the verdicts were given with (evaluation.verdicts)
     rules: VerdictRules = field(default_factory=VerdictRules)
 
@@ -185,7 +189,11 @@ class Report:
                 "alpha": self.alpha,
                 **self.meta,
             },
-            "details": {t: r.details() for t, r in self.tasks.items()},
+            "details": {
+                **{t: r.details() for t, r in self.tasks.items()},
+                **{t: {"skipped": why} for t, why in self.comparison.skipped.items()},
+            },
+            "unavailable_segments": dict(self.unavailable_segments),
             "sections": {k: c.to_dict() for k, c in self.sections.items()},
             "notes": list(self.notes),
         }

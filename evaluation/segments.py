@@ -82,14 +82,9 @@ def build_segments(
                 segs.append(
                     Segment(f"intent_{intent}", f"seeker intent '{intent}'", "member_id", ids)
                 )
-    segs.append(
-        Segment(
-            "premium",
-            "premium members",
-            "member_id",
-            m.loc[m["is_premium"].astype(bool), "member_id"].to_numpy(),
-        )
-    )
+    premium = m.loc[m["is_premium"].astype(bool), "member_id"].to_numpy()
+    if len(premium):
+        segs.append(Segment("premium", "premium members", "member_id", premium))
     new = j.loc[j["posted_at"] >= pd.Timestamp(t_gnn_end), "job_id"].to_numpy()
     segs.append(
         Segment(
@@ -100,6 +95,17 @@ def build_segments(
         )
     )
     return segs
+
+
+def unavailable_segments(tables: Tables) -> dict[str, str]:
+    """The standard segments these tables cannot form, with the reason (for the report)."""
+    m = tables.members
+    out = {}
+    if "seeker_intent" not in m.columns or m["seeker_intent"].isna().all():
+        out["intent_*"] = "members.seeker_intent is absent or empty"
+    if not m["is_premium"].astype(bool).any():
+        out["premium"] = "members.is_premium marks no premium member"
+    return out
 
 
 def request_counts(rows: pd.DataFrame, segments: list[Segment]) -> dict[str, int]:

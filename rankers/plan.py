@@ -51,8 +51,7 @@ def _missing_inputs(task: str, tables: Tables) -> str | None:
         has_impressions = imp is not None and bool((imp["channel"] == task).any())
         if not has_impressions and not (eng["channel"] == task).any():
             return (
-                f"{task} needs impressions or engagements on channel '{task}'; "
-                "the data has neither"
+                f"{task} needs impressions or engagements on channel '{task}'; the data has neither"
             )
     if task == "taj":
         if tables.recruiter_actions is None:

@@ -54,7 +54,9 @@ def plan_from_config(config: ExperimentConfig, tables=None) -> TaskPlan:
         json.dumps({t: s.to_dict() for t, s in support.items()}, indent=1),
     )
     if not run:
-        raise InsufficientDataError("no ranker task can run on this data: " + "; ".join(skipped.values()))
+        raise InsufficientDataError(
+            "no ranker task can run on this data: " + "; ".join(skipped.values())
+        )
     return TaskPlan(run, skipped, {t: s.positives for t, s in support.items()})
 
 
