@@ -6,6 +6,7 @@ towers' outputs); `retrieve_gnn` reads everything for the GNN option from the fe
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from linksage.config import IndexParams
 from retrieval.index import JobIndex
 from retrieval.rules import JobRules, Request
-from retrieval.store import has_vector, live_job_ids, read_jobs, read_member
+from retrieval.store import RetrievalInputError, has_vector, live_job_ids, read_jobs, read_member
 
 MEMBER_VECTORS, JOB_VECTORS = "member_gnn", "job_gnn"
 
@@ -73,8 +74,6 @@ def retrieve_gnn(
 ) -> Retrieved:
     """The GNN option, all from the feature store: the member's profile and `member_gnn`
     embedding, the live jobs' profiles and `job_gnn` embeddings (online store)."""
-    from retrieval.store import RetrievalInputError
-
     member = read_member(store, member_id, vector_view=MEMBER_VECTORS)
     if member.vector is None:
         raise RetrievalInputError(
@@ -94,7 +93,7 @@ def retrieve_gnn(
 def retrieve_among(
     job_ids: np.ndarray,
     vectors: np.ndarray,
-    columns,
+    columns: Mapping[str, Sequence],
     request: Request,
     member_vector: np.ndarray,
     *,

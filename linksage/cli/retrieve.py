@@ -9,6 +9,7 @@ vectors; with `--vectors gnn` retrieval reads the GNN embeddings from the store 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +125,16 @@ def rules_comparison_from_config(config: ExperimentConfig) -> dict | None:
     return {"arm": r.ebr_arm, "seed": config.evaluation.seeds[0], "index": r.kind, **out}
 
 
-def _groups(config, requests, member_vectors, corpus, job_vectors, test):
-    """One `retrieval.Group` per day: that day's corpus rows indexed, its requests."""
+def _groups(
+    config: ExperimentConfig,
+    requests: pd.DataFrame,
+    member_vectors: np.ndarray,
+    corpus: pd.DataFrame,
+    job_vectors: np.ndarray,
+    test: pd.DataFrame,
+) -> Iterator:
+    """One `retrieval.Group` per day: that day's corpus rows indexed, its requests (member
+    features as of the request) and each request's applied jobs."""
     from retrieval import Group, JobIndex, JobRules
     from retrieval.store import MEMBER_FEATURES, Member
 

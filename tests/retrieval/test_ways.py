@@ -72,6 +72,11 @@ def test_hnsw_one_pass_recall_against_exact(corpus):
     assert recall >= 0.9
     for request, q in zip(requests, queries, strict=True):
         assert rules.check(one_pass(hnsw, rules, request, q, 20).rows, request).all()
+    # below exact_below passing rows the HNSW index scans its own storage: exact, still one pass
+    fallback = JobIndex(vectors, IndexParams(kind="hnsw", hnsw_m=16, exact_below=10**6))
+    for request, q in zip(requests, queries, strict=True):
+        got = one_pass(fallback, rules, request, q, 20).rows
+        assert got.tolist() == brute_force(exact, rules, request, q, 20).rows.tolist()
 
 
 def test_compare_ways_reports_recall_violations_and_latency(corpus):
