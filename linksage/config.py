@@ -168,7 +168,16 @@ class RankerParams(_Section):
     cross_layers: int = Field(2, ge=0)
     hidden_units: tuple[int, ...] = (128, 64)
     negatives_per_request: int = Field(
-        9, ge=1, description="sampled live jobs per request when impressions are absent"
+        9,
+        ge=1,
+        description="sampled live jobs per training request built from engagements "
+        "(a channel without impressions)",
+    )
+    candidates_per_request: int = Field(
+        100,
+        ge=1,
+        description="sampled live jobs added to each validation and test request built from "
+        "engagements, so that the ranking metrics rank a realistic candidate list",
     )
     early_stopping_patience: int = Field(2, ge=1)
 
@@ -176,7 +185,16 @@ class RankerParams(_Section):
 class RankersSection(RankerParams):
     """TFRS ranker settings (rankers/): which tasks, and the shared hyper-parameters."""
 
-    tasks: tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = TASKS
+    # "auto": every task the data supports (see rankers.plan); a list: exactly these tasks, and a
+    # config error naming what is missing when the data cannot support one of them.
+    tasks: Literal["auto"] | tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = "auto"
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks_not_empty(cls, v):
+        if v != "auto" and not v:
+            raise ValueError("name at least one task, or 'auto' for every task the data supports")
+        return v
 
     def params(self) -> RankerParams:
         """The hyper-parameters alone, as the library takes them."""
