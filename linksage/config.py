@@ -15,7 +15,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linksage.errors import ConfigError
-from linksage.tasks import TASKS
 from linksage.timeutil import utc_datetime
 
 
