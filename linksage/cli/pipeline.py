@@ -20,7 +20,6 @@ from linksage.data.datasource import ensure_data
 from linksage.errors import DataValidationError
 from linksage.io import atomic_write_text
 
-
 # What a stage read and wrote, counted in rows of its inputs and outputs (None: not counted).
 Rows = tuple[int | None, int | None]
 
