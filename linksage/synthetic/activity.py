@@ -47,6 +47,17 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def click_probability(u: np.ndarray, rank: np.ndarray | int, p: Preset) -> np.ndarray:
+    """P(click) on a job of utility `u` shown at `rank` (1 = top; position bias)."""
+    return sigmoid(u + p.click_bias - p.rank_decay * np.log(rank))
+
+
+def apply_given_click(u: np.ndarray, intent: np.ndarray, p: Preset) -> np.ndarray:
+    """P(apply | click) for members of seeker-intent index `intent` (the generator's funnel)."""
+    boost = np.array(p.intent_apply_boost)[intent]
+    return sigmoid(u + p.apply_bias + boost)
+
+
 def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
     active_from = np.maximum(pop.m_created, pop.start)
     frac = (pop.end - active_from) / (pop.end - pop.start)
@@ -127,9 +138,8 @@ def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
     if rank is None:
         click = np.ones(n, dtype=bool)
     else:
-        click = rng.random(n) < sigmoid(u + p.click_bias - p.rank_decay * np.log(rank))
-    boost = np.array(p.intent_apply_boost)[pop.m_intent[member]]
-    apply = click & (rng.random(n) < sigmoid(u + p.apply_bias + boost))
+        click = rng.random(n) < click_probability(u, rank, p)
+    apply = click & (rng.random(n) < apply_given_click(u, pop.m_intent[member], p))
     save = click & (rng.random(n) < p.save_given_click)
     if rank is None:
         view = dismiss = np.zeros(n, dtype=bool)

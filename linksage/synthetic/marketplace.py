@@ -14,9 +14,25 @@ import numpy as np
 from linksage.data.tables import Tables
 from linksage.synthetic.activity import epoch_timestamps as _ts
 from linksage.synthetic.activity import simulate_activity
-from linksage.synthetic.entities import make_population
-from linksage.synthetic.preset import get_preset
+from linksage.synthetic.entities import Population, make_population
+from linksage.synthetic.preset import Preset, get_preset
 from linksage.timeutil import utc_datetime
+
+
+def draw_population(
+    members: int, seed: int, start: datetime, days: int, preset: str = "paper"
+) -> tuple[Population, Preset, np.random.Generator]:
+    """The population (hidden state included) of `generate_marketplace` with the same arguments,
+    its preset, and the generator the activity is then drawn from: the population comes from
+    its own spawned generator, so it can be redrawn alone, without the activity."""
+    if members < 1:
+        raise ValueError(f"members must be positive, got {members}")
+    if days < 2:
+        raise ValueError(f"days must be at least 2, got {days}")
+    p = get_preset(preset)
+    t0 = int(utc_datetime(start).timestamp())
+    pop_rng, act_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    return make_population(pop_rng, members=members, start=t0, days=days, p=p), p, act_rng
 
 
 def generate_marketplace(
@@ -26,14 +42,7 @@ def generate_marketplace(
 
     Same arguments, same tables (and the same parquet bytes via `write_tables`).
     """
-    if members < 1:
-        raise ValueError(f"members must be positive, got {members}")
-    if days < 2:
-        raise ValueError(f"days must be at least 2, got {days}")
-    p = get_preset(preset)
-    t0 = int(utc_datetime(start).timestamp())
-    pop_rng, act_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    pop = make_population(pop_rng, members=members, start=t0, days=days, p=p)
+    pop, p, act_rng = draw_population(members, seed, start, days, preset)
     act = simulate_activity(act_rng, pop, p)
 
     pop.members["created_at"] = _ts(pop.members["created_at"])
