@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linksage.errors import ConfigError
+from linksage.targeting_config import TargetingSection
 from linksage.timeutil import utc_datetime
 
 
@@ -304,6 +305,7 @@ class ExperimentConfig(_Section):
     evaluation: EvaluationSection = EvaluationSection()
     nearline: NearlineSection = NearlineSection()
     retrieval: RetrievalSection = RetrievalSection()
+    targeting: TargetingSection = TargetingSection()
 
     @property
     def data_dir(self) -> Path:

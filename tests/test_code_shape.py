@@ -7,7 +7,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = ("linksage", "gnn_encoder", "rankers", "evaluation", "retrieval", "feature_repo")
+PRODUCT = (
+    "linksage",
+    "gnn_encoder",
+    "rankers",
+    "evaluation",
+    "retrieval",
+    "targeting",
+    "feature_repo",
+)
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
