@@ -3,6 +3,8 @@
 - per-task lift of every metric with its 95% CI;
 - per-segment lift of each task's primary metric with its CI;
 - distributions of each task's primary metric per request (pooled-AUC tasks: the scores).
+- promoted-jobs targeting: each method's budget utilisation, audience recall and
+  qualified-apply share.
 """
 
 from __future__ import annotations
@@ -116,4 +118,40 @@ def distribution_plot(comparison: Comparison) -> str:
                 ax.hist(v, bins=bins, alpha=0.5, label=f"{label} (mean {v.mean():.3f})")
         ax.set_title(f"{t.task}: {what} per {'example' if what == 'score' else 'request'}")
         ax.legend(fontsize=8)
+    return _png(fig)
+
+
+TARGETING_PANELS = (
+    ("budget_utilisation", "budget utilisation (spent / budget)"),
+    ("audience_recall", "audience recall (actual appliers held)"),
+    ("qualified_apply_share", "qualified-apply share"),
+)
+
+
+def targeting_plot(section: dict) -> str:
+    """Promoted-jobs targeting (report.json `promoted_targeting`): one panel per measure, one
+    bar per method; a measure the data could not give is marked n/a."""
+    names = list(section["methods"])
+    fig, axes = plt.subplots(
+        1,
+        len(TARGETING_PANELS),
+        figsize=(4.2 * len(TARGETING_PANELS), 0.5 * len(names) + 1.6),
+        squeeze=False,
+        layout="constrained",
+    )
+    y = np.arange(len(names))[::-1]
+    for ax, (key, title) in zip(axes[0], TARGETING_PANELS, strict=True):
+        for yi, name in zip(y, names, strict=True):
+            v = section["methods"][name].get(key)
+            if v is None:
+                ax.text(0, yi, " n/a", va="center", color=FLAT)
+            else:
+                ax.barh(yi, v, color=WIN if name.startswith("graph") else FLAT)
+                ax.text(v, yi, f" {v:.3f}", va="center", fontsize=8)
+        ax.set_yticks(y, names)
+        ax.set_ylim(-0.6, len(names) - 0.4)  # an n/a row keeps its place
+        ax.set_title(title, fontsize=10)
+        ax.margins(x=0.25)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Promoted jobs: audiences of at most {section['audience_size']:,} members")
     return _png(fig)

@@ -19,6 +19,7 @@ import numpy as np
 from rich.table import Table
 
 from evaluation.report_evidence import evidence_blocks, verdict_blocks
+from evaluation.report_targeting import targeting_blocks
 from evaluation.significance import MetricComparison
 
 if TYPE_CHECKING:  # rendering reads results; results never need rendering to exist
@@ -192,6 +193,8 @@ def _blocks(report: Report) -> list:
         blocks.append(("heading", f"## {section.title}"))
         blocks.append(("text", f"(section `{key}`)"))
         blocks += _comparison_blocks(section, alpha, level=3)
+    if report.promoted_targeting is not None:
+        blocks += targeting_blocks(report.promoted_targeting)
     blocks.append(
         (
             "heading",
@@ -255,10 +258,21 @@ def _bold(text: str) -> str:
 
 def render_html(report: Report) -> str:
     """report.html: the same tables, plus inline PNG plots; no external resources."""
-    from evaluation.plots import distribution_plot, segment_lift_plot, task_lift_plot
+    from evaluation.plots import (
+        distribution_plot,
+        segment_lift_plot,
+        targeting_plot,
+        task_lift_plot,
+    )
 
     lift_title = "Lift per task (95% CI; green/red = significant win/loss)"
-    inline = {"task_lift": (lift_title, task_lift_plot)}
+    inline = {
+        "task_lift": (lift_title, lambda: task_lift_plot(report.comparison, report.alpha)),
+        "promoted_targeting": (
+            "Promoted jobs: each targeting method",
+            lambda: targeting_plot(report.promoted_targeting),
+        ),
+    }
     body = []
     for kind, *payload in _blocks(report):
         if kind == "heading":
@@ -277,7 +291,7 @@ def render_html(report: Report) -> str:
             body.append("</details>")
         elif kind == "figure":
             title, plot = inline[payload[0]]
-            png = plot(report.comparison, report.alpha)
+            png = plot()
             body.append(
                 f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{png}">'
             )

@@ -165,6 +165,8 @@ class Report:
     unavailable_segments: dict[str, str] = field(default_factory=dict)
     # the thresholds the verdicts were given with (evaluation.verdicts)
     rules: VerdictRules = field(default_factory=VerdictRules)
+    # promoted-jobs auto-targeting, computed by the caller (linksage.cli.targeting), as is
+    promoted_targeting: dict | None = None
 
     @property
     def tasks(self) -> dict[str, TaskResult]:
@@ -196,6 +198,11 @@ class Report:
             "unavailable_segments": dict(self.unavailable_segments),
             "sections": {k: c.to_dict() for k, c in self.sections.items()},
             "notes": list(self.notes),
+            **(
+                {"promoted_targeting": self.promoted_targeting}
+                if self.promoted_targeting is not None
+                else {}
+            ),
         }
 
     def to_table(self, primary_only: bool = False):
