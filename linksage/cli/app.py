@@ -63,9 +63,9 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 
 def _register_all() -> None:
-    from linksage.cli import data, evaluate, features, gnn, nearline, rankers, retrieve
+    from linksage.cli import data, evaluate, features, gnn, nearline, rankers, retrieve, targeting
 
-    for module in (data, gnn, features, rankers, evaluate, nearline, retrieve):
+    for module in (data, gnn, features, rankers, evaluate, nearline, retrieve, targeting):
         module.register(app)
 
 

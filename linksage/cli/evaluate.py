@@ -85,6 +85,9 @@ def evaluate_from_config(
         from linksage.cli.retrieve import rules_comparison_from_config
 
         report.tasks["ebr"].retrieval_rules = rules_comparison_from_config(config)
+    from linksage.cli.targeting import targeting_from_config  # targeting/ is not evaluation's
+
+    report.promoted_targeting = targeting_from_config(config, tables)
     if ev.LEAKY_embed_on_full_graph:
         report.notes.append(
             "This run was made with evaluation.LEAKY_embed_on_full_graph: embeddings saw the test "
