@@ -164,10 +164,7 @@ def compare_runs(
     names = (run_a.name, run_b.name)
     if names[0] == names[1]:
         names = tuple(f"{r.resolve().parent.name}/{r.name}" for r in (run_a, run_b))
-    arms = [
-        load_arm(r, arm, name=f"{n}:{arm}")
-        for r, n in zip((run_a, run_b), names, strict=True)
-    ]
+    arms = [load_arm(r, arm, name=f"{n}:{arm}") for r, n in zip((run_a, run_b), names, strict=True)]
     segments = build_segments(
         tables,
         t_gnn_end=cfg_a.windows.t_gnn_end,
