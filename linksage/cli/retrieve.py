@@ -95,8 +95,8 @@ def rules_comparison_from_config(config: ExperimentConfig) -> dict | None:
     the relevant jobs), each day's live corpus in its own index; None without an EBR run or
     test requests. Vectors: the run's towers over the point-in-time features it trained on."""
     run_dir = ebr_run_dir(config)
-    if not (run_dir / "examples.parquet").is_file():
-        return None
+    if not all((run_dir / f).is_file() for f in ("examples.parquet", "job_tower.onnx")):
+        return None  # no trained EBR run with its towers: the report has no rules table
     examples = pd.read_parquet(run_dir / "examples.parquet")
     test = examples[examples["split"] == "test"].reset_index(drop=True)
     if test.empty:
