@@ -7,6 +7,10 @@ a per-dimension Normalization, and when a member vector and a job vector of equa
 present, their (standardized) dot product is added (the gnn arm's interaction feature). All
 statistics come from the training split (`FeaturePlan.fit`).
 
+How the GNN vectors enter is `gnn_inputs` (searched by rankers/tuning.py): "raw" as above;
+"similarity" the dot product alone (one scalar in place of both vectors); "projection" each
+normalized vector through its own linear Dense(projection_dim), without the dot product.
+
 String inputs stay strings so the SavedModel and the ONNX model take raw feature values. Bags are
 masked by comparing lookup indices rather than strings: tf2onnx (opset <= 18) cannot convert a
 string Equal, which StringLookup's own mask_token would need.
@@ -57,8 +61,20 @@ def keras_inputs(plan: FeaturePlan, names: list[str] | None = None) -> dict[str,
     return inputs
 
 
-def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
+GNN_INPUTS = ("raw", "similarity", "projection")
+
+
+def encode(
+    inputs: dict,
+    plan: FeaturePlan,
+    *,
+    embedding_dim: int,
+    gnn_inputs: str = "raw",
+    projection_dim: int = 8,
+):
     """Concatenate the encodings of every input in `inputs` into one vector per example."""
+    if gnn_inputs not in GNN_INPUTS:
+        raise ValueError(f"gnn_inputs {gnn_inputs!r}: expected one of {', '.join(GNN_INPUTS)}")
     specs = [s for s in plan.specs if s.name in inputs]
     parts, numerics, vectors = [], [], {}
     for spec in specs:
@@ -80,7 +96,11 @@ def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
                 variance=plan.vector_var[spec.name],
                 name=f"{safe}_normalization",
             )
-            parts.append(norm(x))
+            if gnn_inputs == "raw":
+                parts.append(norm(x))
+            elif gnn_inputs == "projection":
+                dense = tf.keras.layers.Dense(projection_dim, name=f"{safe}_projection")
+                parts.append(dense(norm(x)))
             vectors[spec.name] = x
     if numerics:
         column = [
@@ -94,13 +114,27 @@ def encode(inputs: dict, plan: FeaturePlan, *, embedding_dim: int):
             name="numeric_normalization",
         )
         parts.append(norm(stacked))
-    pair = plan.dot_pair()
-    if pair is not None and all(name in vectors for name in pair):
-        dot = tf.keras.layers.Dot(axes=1, name="gnn_dot")([vectors[pair[0]], vectors[pair[1]]])
-        norm = tf.keras.layers.Normalization(
-            mean=[plan.dot_mean], variance=[plan.dot_var], name="gnn_dot_normalization"
-        )
-        parts.append(norm(dot))
+    if gnn_inputs != "projection" and vectors:
+        parts += _similarity(vectors, plan, required=gnn_inputs == "similarity")
     if not parts:
         raise ValueError("no model inputs: the feature plan has no usable feature")
     return parts[0] if len(parts) == 1 else tf.keras.layers.Concatenate(name="encoded")(parts)
+
+
+def _similarity(vectors: dict, plan: FeaturePlan, *, required: bool) -> list:
+    """The standardized member . job dot product, when both vectors are inputs here. Required
+    (similarity mode): an error otherwise, since the vectors would silently drop out (e.g. in
+    one EBR tower, which sees one side only)."""
+    pair = plan.dot_pair()
+    if pair is None or not all(name in vectors for name in pair):
+        if required:
+            raise ValueError(
+                "gnn_inputs 'similarity' needs the member and job GNN vectors in one model "
+                f"(inputs here: {', '.join(vectors)})"
+            )
+        return []
+    dot = tf.keras.layers.Dot(axes=1, name="gnn_dot")([vectors[pair[0]], vectors[pair[1]]])
+    norm = tf.keras.layers.Normalization(
+        mean=[plan.dot_mean], variance=[plan.dot_var], name="gnn_dot_normalization"
+    )
+    return [norm(dot)]

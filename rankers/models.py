@@ -1,7 +1,9 @@
 """The TFRS models: a DCN-v2 ranker (jymbii, search, taj) and a two-tower retriever (ebr).
 
 Both are `tfrs.models.Model` subclasses built on the shared input module, so the control and gnn
-arms of a task run the same code with the same hyper-parameters; only the plan's specs differ.
+arms of a task run the same code with the same hyper-parameters; only the plan's specs differ (and
+`gnn_inputs`, how the gnn arm's vectors enter; see rankers/inputs.py). `dropout` follows each
+hidden ReLU layer (none at 0, today's models).
 """
 
 from __future__ import annotations
@@ -24,15 +26,25 @@ class DCNRanker(tfrs.models.Model):
         embedding_dim: int = 16,
         cross_layers: int = 2,
         hidden_units: tuple[int, ...] = (128, 64),
+        dropout: float = 0.0,
+        gnn_inputs: str = "raw",
+        projection_dim: int = 8,
     ):
         super().__init__()
         inputs = keras_inputs(plan)
-        x0 = encode(inputs, plan, embedding_dim=embedding_dim)
+        x0 = encode(
+            inputs,
+            plan,
+            embedding_dim=embedding_dim,
+            gnn_inputs=gnn_inputs,
+            projection_dim=projection_dim,
+        )
         x = x0
         for i in range(cross_layers):
             x = tfrs.layers.dcn.Cross(name=f"cross_{i}")(x0, x)
         for i, units in enumerate(hidden_units):
             x = tf.keras.layers.Dense(units, activation="relu", name=f"deep_{i}")(x)
+            x = _dropout(x, dropout, name=f"deep_{i}_dropout")
         logit = tf.keras.layers.Dense(1, name="logit")(x)
         self.network = tf.keras.Model(inputs, logit, name="ranker")
         self.task = tfrs.tasks.Ranking(
@@ -54,11 +66,19 @@ class DCNRanker(tfrs.models.Model):
         return tf.keras.Model(self.network.inputs, score, name="scorer")
 
 
-def _tower(plan: FeaturePlan, side: str, *, embedding_dim: int, hidden_units) -> tf.keras.Model:
+def _dropout(x, rate: float, *, name: str):
+    """Dropout at `rate` (no layer at 0, so a model without dropout is today's graph)."""
+    return tf.keras.layers.Dropout(rate, name=name)(x) if rate > 0 else x
+
+
+def _tower(
+    plan: FeaturePlan, side: str, *, embedding_dim: int, hidden_units, dropout: float, **gnn
+) -> tf.keras.Model:
     inputs = keras_inputs(plan, plan.names(side))
-    x = encode(inputs, plan, embedding_dim=embedding_dim)
+    x = encode(inputs, plan, embedding_dim=embedding_dim, **gnn)
     for i, units in enumerate(hidden_units[:-1]):
         x = tf.keras.layers.Dense(units, activation="relu", name=f"{side}_deep_{i}")(x)
+        x = _dropout(x, dropout, name=f"{side}_deep_{i}_dropout")
     out = tf.keras.layers.Dense(hidden_units[-1], name=f"{side}_embedding")(x)
     return tf.keras.Model(inputs, out, name=f"{side}_tower")
 
@@ -69,10 +89,23 @@ class TwoTowerRetrieval(tfrs.models.Model):
     Data: a features dict of (request, applied job) positives."""
 
     def __init__(
-        self, plan: FeaturePlan, *, embedding_dim: int = 16, hidden_units: tuple[int, ...] = (64,)
+        self,
+        plan: FeaturePlan,
+        *,
+        embedding_dim: int = 16,
+        hidden_units: tuple[int, ...] = (64,),
+        dropout: float = 0.0,
+        gnn_inputs: str = "raw",
+        projection_dim: int = 8,
     ):
         super().__init__()
-        kw = {"embedding_dim": embedding_dim, "hidden_units": tuple(hidden_units)}
+        kw = {
+            "embedding_dim": embedding_dim,
+            "hidden_units": tuple(hidden_units),
+            "dropout": dropout,
+            "gnn_inputs": gnn_inputs,
+            "projection_dim": projection_dim,
+        }
         self.member_tower = _tower(plan, "member", **kw)
         self.job_tower = _tower(plan, "job", **kw)
         self.task = tfrs.tasks.Retrieval(remove_accidental_hits=True)

@@ -27,20 +27,23 @@ def test_bag_embedding_is_the_mean_over_non_padding_tokens():
     np.testing.assert_allclose(out, [table[2], (table[2] + table[3] + table[0]) / 3, [0, 0]])
 
 
+VECTOR_SPECS = [
+    FeatureSpec("m__emb", "vector", "member", gnn=True),
+    FeatureSpec("j__emb", "vector", "job", gnn=True),
+    FeatureSpec("j__n", "numeric", "job"),
+]
+VECTOR_FRAME = pd.DataFrame(
+    {
+        "m__emb": [np.float32([1, 2]), np.float32([0, 1])],
+        "j__emb": [np.float32([3, 4]), np.float32([5, 6])],
+        "j__n": [1.0, 3.0],
+    }
+)
+
+
 def test_encoding_appends_the_member_job_dot_product_and_normalizes_numerics():
-    specs = [
-        FeatureSpec("m__emb", "vector", "member", gnn=True),
-        FeatureSpec("j__emb", "vector", "job", gnn=True),
-        FeatureSpec("j__n", "numeric", "job"),
-    ]
-    frame = pd.DataFrame(
-        {
-            "m__emb": [np.float32([1, 2]), np.float32([0, 1])],
-            "j__emb": [np.float32([3, 4]), np.float32([5, 6])],
-            "j__n": [1.0, 3.0],
-        }
-    )
-    plan = FeaturePlan.fit(frame, specs)
+    frame = VECTOR_FRAME
+    plan = FeaturePlan.fit(frame, VECTOR_SPECS)
     inputs = keras_inputs(plan)
     model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2))
     out = model.predict(plan.arrays(frame), verbose=0)
@@ -52,6 +55,25 @@ def test_encoding_appends_the_member_job_dot_product_and_normalizes_numerics():
         encode({k: inputs[k] for k in ("m__emb", "j__n")}, plan, embedding_dim=2),
     )
     assert without_job.output_shape == (None, 3)  # no dot product without both vectors
+
+
+def test_similarity_mode_feeds_one_scalar_instead_of_the_vectors():
+    plan = FeaturePlan.fit(VECTOR_FRAME, VECTOR_SPECS)
+    inputs = keras_inputs(plan)
+
+    def encoder(names=tuple(inputs), **mode):
+        chosen = {k: inputs[k] for k in names}
+        return tf.keras.Model(chosen, encode(chosen, plan, embedding_dim=2, **mode))
+
+    similarity = encoder(gnn_inputs="similarity")
+    assert similarity.output_shape == (None, 2)  # n and the dot product; no vector columns
+    out = similarity.predict(plan.arrays(VECTOR_FRAME), verbose=0)
+    np.testing.assert_allclose(out, [[-1, 1], [1, -1]], rtol=1e-5)
+    projection = encoder(gnn_inputs="projection", projection_dim=3)
+    assert projection.output_shape == (None, 3 + 3 + 1)  # each vector to 3, n; no dot product
+    assert {"m_emb_projection", "j_emb_projection"} <= {layer.name for layer in projection.layers}
+    with pytest.raises(ValueError, match="similarity"):  # one EBR tower sees one vector only
+        encoder(("m__emb", "j__n"), gnn_inputs="similarity")
 
 
 NUMERIC = [FeatureSpec("v__x", "numeric", "job")]
