@@ -285,12 +285,17 @@ def compare(
 
 
 def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules) -> None:
-    """Record the training positives and the verdict of one task's comparison."""
+    """Record the training positives, the tuning choices and the verdict of one task's
+    comparison."""
     task = result.task
     positives = control.training_positives.get(task)
     result.training_positives = (
         positives if positives is not None else treatment.training_positives.get(task)
     )
+    result.tuning = {
+        "control": control.tuning.get(task, {}),
+        "treatment": treatment.tuning.get(task, {}),
+    }
     result.verdict = decide(
         result.primary_metric,
         result.metrics.get(result.primary_metric),

@@ -1,6 +1,7 @@
 """The report's opening: one verdict per task, then what each verdict rests on (baselines, seed
-spread, candidate-list and corpus sizes), as (kind, payload) blocks that evaluation.report
-writes as markdown and HTML. Rendering only: results are read, never imported at run time.
+spread, candidate-list and corpus sizes, the settings tuning chose), as (kind, payload) blocks
+that evaluation.report writes as markdown and HTML. Rendering only: results are read, never
+imported at run time.
 """
 
 from __future__ import annotations
@@ -116,6 +117,34 @@ def _candidate_rows(tasks: list[TaskResult]) -> list[list[str]]:
     return rows
 
 
+def _tuning_rows(tasks: list[TaskResult], control: str, treatment: str) -> list[list[str]]:
+    rows = []
+    for t in tasks:
+        for arm, name in (("control", control), ("treatment", treatment)):
+            for seed, ch in sorted(t.tuning.get(arm, {}).items()):
+                trials = f"{ch['trials']}" if ch["searched"] else "1 (tuning off)"
+                rows.append([t.task, name, str(seed), trials, f"{ch['metric']} {_f(ch['value'])}",
+                             f"{ch['learning_rate']:g}", f"{ch['dropout']:g}",
+                             ch["gnn_inputs"] or "–", str(ch["best_epoch"] or "–")])  # fmt: skip
+    return rows
+
+
+def _tuning_blocks(c: Comparison, tasks: list[TaskResult]) -> list:
+    rows = _tuning_rows(tasks, c.control, c.treatment)
+    if not rows:
+        return []
+    header = ["task", "arm", "seed", "trials", "validation metric", "learning rate", "dropout"]
+    return [
+        ("fold", "Tuning: the settings each run chose on the validation slice"),
+        ("heading", "### Tuning (chosen on the validation slice)"),
+        ("text", "Every arm tried the same number of settings (the same learning rates and "
+                 "dropouts; the gnn arm's trials also vary how the GNN vectors enter); the run "
+                 "with the best validation metric was kept. The test window played no part."),
+        ("table", header + ["gnn inputs", "best epoch"], rows),
+        ("endfold",),
+    ]  # fmt: skip
+
+
 def evidence_blocks(c: Comparison) -> list:
     """Baselines, seed spread and candidate sizes, each a foldable section in HTML."""
     tasks = list(c.tasks.values())
@@ -146,4 +175,4 @@ def evidence_blocks(c: Comparison) -> list:
          _candidate_rows(tasks)),
         ("endfold",),
     ]  # fmt: skip
-    return blocks
+    return blocks + _tuning_blocks(c, tasks)

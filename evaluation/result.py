@@ -42,6 +42,8 @@ class TaskResult:
     # the non-learned baselines' primary metric on the same requests
     baselines: Baselines = field(default_factory=Baselines)
     training_positives: int | None = None
+    # arm ("control"/"treatment") -> seed -> the setting its run chose on the validation slice
+    tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
     verdict: Verdict | None = None  # set by evaluation.compare.compare
     # EBR: the retrieval rules comparison computed by the caller (linksage.cli.retrieve), as is
     retrieval_rules: dict | None = None
@@ -72,6 +74,7 @@ class TaskResult:
             "tests": {k: m.test for k, m in self.metrics.items()},
             **self.evidence(),
             **({"rules": self.retrieval_rules} if self.retrieval_rules else {}),
+            **({"tuning": self.tuning_json()} if any(self.tuning.values()) else {}),
         }
 
     def evidence(self) -> dict:
@@ -99,6 +102,10 @@ class TaskResult:
             "candidates": self.candidates.as_json() if self.candidates else None,
             "primary_per_seed": seeds,
         }
+
+    def tuning_json(self) -> dict:
+        """details.<task>.tuning: {arm: {seed: chosen setting}} (seeds as strings)."""
+        return {arm: {str(s): c for s, c in per.items()} for arm, per in self.tuning.items()}
 
 
 @dataclass

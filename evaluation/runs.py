@@ -7,6 +7,7 @@ and seed found; comparisons take two of them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ class Arm:
     source: str = ""
     # positives in each task's ranker training split (None: the run's examples are absent)
     training_positives: dict[str, int | None] = field(default_factory=dict)
+    # task -> seed -> the setting the run chose on the validation slice (`tuning_choice`)
+    tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
 
     def seeds(self, task: str) -> list[int]:
         """Seeds available for a task, sorted."""
@@ -76,6 +79,26 @@ def training_positives(run_dir: Path, task: str, arm: str, seed: int) -> int | N
     return int((ex.loc[ex["split"] == "train", "label"] > 0).sum())
 
 
+def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
+    """The setting one ranker run chose on its validation slice (validation_metrics.json's
+    `tuning`, which rankers/tuning.py writes): whether it searched, how many trials, the
+    validation metric and its value, learning_rate, dropout, gnn_inputs, best_epoch. None for a
+    run without the record (trained before tuning existed)."""
+    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "validation_metrics.json"
+    record = json.loads(path.read_text()).get("tuning") if path.is_file() else None
+    if not record:
+        return None
+    chosen, metric = record["chosen"], record["metric"]
+    keep = ("learning_rate", "dropout", "gnn_inputs", "best_epoch")
+    return {
+        "searched": record["searched"],
+        "trials": len(record["trials"]),
+        "metric": metric,
+        "value": chosen.get(metric),
+        **{k: chosen.get(k) for k in keep},
+    }
+
+
 def available_seeds(run_dir: Path, task: str, arm: str) -> list[int]:
     """Seeds whose predictions exist for (task, arm) under a run directory."""
     base = Path(run_dir) / "rankers" / task / arm
@@ -104,4 +127,6 @@ def load_arm(run_dir: Path, arm: str, *, tasks=TASKS, seeds=None, name: str | No
             out.predictions[task] = frames
             # both arms train on the same examples (fixed negative sampling): one seed says it
             out.training_positives[task] = training_positives(run_dir, task, arm, min(frames))
+            choices = {s: tuning_choice(run_dir, task, arm, s) for s in frames}
+            out.tuning[task] = {s: c for s, c in choices.items() if c is not None}
     return out
