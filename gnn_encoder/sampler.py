@@ -64,13 +64,20 @@ def sample_rows(
 
 @dataclass
 class SampledSubgraph:
-    """A sampled mini-batch: global node ids per type and local edges per relation."""
+    """A sampled mini-batch: global node ids per type and local edges per relation.
+
+    Nodes and edges are stored in hop order, with their counts per hop in PyG's NeighborLoader
+    convention (`num_sampled_nodes[t][0]` = seeds, `[h + 1]` = nodes first reached at hop h;
+    `num_sampled_edges[et][h]` = edges sampled at hop h), so a layer can be computed for only
+    the nodes the next layer reads (`LinkSageEncoder.forward` with the counts)."""
 
     node_ids: dict[str, torch.Tensor]
     edge_index: dict[EdgeType, torch.Tensor]
     num_seeds: dict[str, int]
     # {edge_type: int64 [n_dst nodes of the subgraph]} full (capped) in-degree, excluded pairs off
     degrees: dict[EdgeType, torch.Tensor] | None = None
+    num_sampled_nodes: dict[str, list[int]] | None = None
+    num_sampled_edges: dict[EdgeType, list[int]] | None = None
 
 
 class NeighbourSampler:
@@ -78,7 +85,9 @@ class NeighbourSampler:
 
     `fanouts[h]` is the per-relation fan-out at hop h (hop 0 = the seeds' own neighbours);
     pass a dict {edge_type: [per-hop fanouts]} to set it per relation. `degree_cap` caps the
-    reported degrees (the encoder's neighbour_cap; None = uncapped).
+    reported degrees (the encoder's neighbour_cap; None = uncapped). `seed` seeds the generator
+    `sample` uses when it is given none (training passes one generator per batch, so a batch is
+    the same whichever process samples it).
     """
 
     def __init__(self, graph: SnapshotGraph, fanouts, seed: int = 0, degree_cap: int | None = None):
@@ -126,68 +135,101 @@ class NeighbourSampler:
         f = self.fanouts
         return len(next(iter(f.values()))) if isinstance(f, dict) else len(f)
 
-    def sample(self, seeds: dict, exclude_pairs: tuple | None = None) -> SampledSubgraph:
-        """Sample around `seeds` (global ids per type; local index = first-seen order, so unique
-        seeds keep their positions). `exclude_pairs` = (member ids, job ids) whose direct edges
-        are dropped from every member<->job relation."""
-        nodes: dict[str, list[np.ndarray]] = {t: [] for t in self.graph.num_nodes}
-        count = dict.fromkeys(self.graph.num_nodes, 0)
-        local = self._local
+    def _hop(self, hop: int, frontier: dict, excl, rng) -> dict[EdgeType, tuple]:
+        """(source ids, destination ids) sampled at `hop` per relation into the frontier, the
+        excluded pairs' direct edges dropped."""
+        n_jobs, out = self.graph.num_nodes["job"], {}
+        for et, rel in self.graph.relations.items():
+            src_t, _, dst_t = et
+            if dst_t not in frontier or len(frontier[dst_t]) == 0:
+                continue
+            rows = frontier[dst_t]
+            owner, src = sample_rows(rel.indptr, rel.indices, rows, self._fanout(et, hop), rng)
+            dst = rows[owner]
+            if excl is not None and len(excl) and et in MEMBER_JOB_RELATIONS:
+                m, j = (src, dst) if src_t == "member" else (dst, src)
+                keys = m * n_jobs + j  # `excl` is sorted: a binary search, not np.isin's sort
+                keep = excl[np.minimum(np.searchsorted(excl, keys), len(excl) - 1)] != keys
+                src, dst = src[keep], dst[keep]
+            out[et] = (src, dst)
+        return out
 
-        def add(node_type: str, ids: np.ndarray) -> np.ndarray:
-            """Register ids of a type; return those not seen before, in first-seen order."""
-            uniq, first = np.unique(ids, return_index=True)
-            uniq = uniq[np.argsort(first, kind="stable")]
-            new = uniq[local[node_type][uniq] < 0]
-            local[node_type][new] = np.arange(count[node_type], count[node_type] + len(new))
+    def sample(
+        self,
+        seeds: dict,
+        exclude_pairs: tuple | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> SampledSubgraph:
+        """Sample around `seeds` (global ids per type; local index = first-seen order, so unique
+        seeds keep their positions; then each hop's new nodes in id order). `exclude_pairs` = (member ids, job ids) whose direct edges
+        are dropped from every member<->job relation. `rng`: the generator to draw with
+        (default: the sampler's own)."""
+        rng = self.rng if rng is None else rng
+        types, local = self.graph.num_nodes, self._local
+        nodes: dict[str, list[np.ndarray]] = {t: [] for t in types}
+        count = dict.fromkeys(types, 0)
+
+        def add(node_type: str, ids: np.ndarray, first_seen: bool = False) -> np.ndarray:
+            """Register ids of a type; return those not seen before, in first-seen order (the
+            seeds) or in id order (a hop's nodes: marked in the scratch map and read back with
+            one scan, no sort: np.unique's sorts were half the sampling time)."""
+            loc = local[node_type]
+            if first_seen:
+                uniq, first = np.unique(ids, return_index=True)
+                new = uniq[np.argsort(first, kind="stable")]
+                new = new[loc[new] < 0]
+            else:
+                loc[ids[loc[ids] < 0]] = -2
+                new = np.flatnonzero(loc == -2)
+            loc[new] = np.arange(count[node_type], count[node_type] + len(new))
             count[node_type] += len(new)
             nodes[node_type].append(new)
             return new
 
-        frontier = {t: add(t, np.asarray(s, dtype=np.int64)) for t, s in seeds.items()}
-        num_seeds = dict(count)
+        frontier = {t: add(t, np.asarray(s, dtype=np.int64), True) for t, s in seeds.items()}
+        num_nodes = {t: [count[t]] for t in types}
         edges: dict[EdgeType, list] = {et: [] for et in self.graph.relations}
-        n_jobs = self.graph.num_nodes["job"]
+        num_edges: dict[EdgeType, list[int]] = {et: [] for et in self.graph.relations}
         excl = None
         if exclude_pairs is not None:
+            n_jobs = types["job"]
             excl = np.unique(
                 np.asarray(exclude_pairs[0], np.int64) * n_jobs
                 + np.asarray(exclude_pairs[1], np.int64)
             )
         for hop in range(self.num_hops):
+            sampled = self._hop(hop, frontier, excl, rng)
             found: dict[str, list[np.ndarray]] = {}
-            for et, rel in self.graph.relations.items():
-                src_t, _, dst_t = et
-                if dst_t not in frontier or len(frontier[dst_t]) == 0:
-                    continue
-                rows = frontier[dst_t]
-                owner, src = sample_rows(
-                    rel.indptr, rel.indices, rows, self._fanout(et, hop), self.rng
-                )
-                dst = rows[owner]
-                if excl is not None and et in MEMBER_JOB_RELATIONS:
-                    m, j = (src, dst) if src_t == "member" else (dst, src)
-                    keep = ~np.isin(m * n_jobs + j, excl)
-                    src, dst = src[keep], dst[keep]
+            for et in edges:
+                src, dst = sampled.get(et, (np.zeros(0, np.int64),) * 2)
                 edges[et].append((src, dst))
-                found.setdefault(src_t, []).append(src)
+                num_edges[et].append(len(src))
+                found.setdefault(et[0], []).append(src)
+            before = dict(count)
             frontier = {t: add(t, np.concatenate(v)) for t, v in found.items()}
+            for t in types:
+                num_nodes[t].append(count[t] - before[t])
         node_ids = {t: np.concatenate(v) if v else np.zeros(0, np.int64) for t, v in nodes.items()}
-        edge_index = {}
-        for et, parts in edges.items():
-            if parts:
-                src = np.concatenate([p[0] for p in parts])
-                dst = np.concatenate([p[1] for p in parts])
-                edge_index[et] = torch.from_numpy(np.stack([local[et[0]][src], local[et[2]][dst]]))
-            else:
-                edge_index[et] = torch.zeros((2, 0), dtype=torch.long)
+        edge_index = {
+            et: torch.from_numpy(
+                np.stack(
+                    [
+                        local[et[0]][np.concatenate([p[0] for p in parts])],
+                        local[et[2]][np.concatenate([p[1] for p in parts])],
+                    ]
+                )
+            )
+            for et, parts in edges.items()
+        }
         for t, ids in node_ids.items():  # reset the scratch map for the next batch
             local[t][ids] = -1
         return SampledSubgraph(
             {t: torch.from_numpy(v) for t, v in node_ids.items()},
             edge_index,
-            num_seeds,
+            {t: c[0] for t, c in num_nodes.items()},
             self._degrees(node_ids, excl),
+            num_nodes,
+            num_edges,
         )
 
 

@@ -136,3 +136,64 @@ def test_sampled_degrees_equal_the_capped_graph_degrees(tiny_tables):
         expect = capped.relations[et].degrees()[sub.node_ids[et[2]].numpy()]
         assert np.array_equal(d.numpy(), expect), et
     assert max(int(d.max()) for d in sub.degrees.values() if len(d)) == 4
+
+
+def _tiny_subgraph(tiny_tables, fanouts=(4, 3), seed=0, exclude=True):
+    g = _graph(tiny_tables, pd.Timestamp("2026-01-29", tz="UTC"))
+    m, j = np.arange(0, 80, 2), np.arange(0, 30)
+    pairs = (m[:30], j) if exclude else None
+    sub = NeighbourSampler(g, list(fanouts)).sample(
+        {"member": m, "job": j}, exclude_pairs=pairs, rng=np.random.default_rng(seed)
+    )
+    return g, sub
+
+
+def test_each_destination_gets_what_the_reference_sampler_gives_it(tiny_tables):
+    """Batched over every frontier node and relation, the sample is as valid as the per-node
+    reference loop's: per destination, min(degree, fan-out) distinct real in-neighbours."""
+    fanouts = (4, 3)
+    g, sub = _tiny_subgraph(tiny_tables, fanouts, exclude=False)
+    ref_rng = np.random.default_rng(0)
+    for et, ei in sub.edge_index.items():
+        rel, (src_t, _, dst_t) = g.relations[et], et
+        bounds = np.cumsum([0] + sub.num_sampled_edges[et])
+        starts = np.cumsum([0] + sub.num_sampled_nodes[dst_t])
+        for hop, fanout in enumerate(fanouts):
+            part = ei[:, bounds[hop] : bounds[hop + 1]].numpy()
+            rows = sub.node_ids[dst_t][starts[hop] : starts[hop + 1]].numpy()
+            owner, _ = python_loop_sample(rel.indptr, rel.indices, rows, fanout, ref_rng)
+            counts = np.bincount(part[1] - starts[hop], minlength=len(rows))
+            assert counts.tolist() == np.bincount(owner, minlength=len(rows)).tolist(), et
+            src = sub.node_ids[src_t][part[0]].numpy()
+            dst = sub.node_ids[dst_t][part[1]].numpy()
+            for d in np.unique(dst):
+                got = src[dst == d]
+                assert len(set(got)) == len(got), et  # without replacement
+                assert set(got) <= set(rel.indices[rel.indptr[d] : rel.indptr[d + 1]]), et
+
+
+def test_nodes_and_edges_come_in_hop_order_with_their_counts(tiny_tables):
+    _, sub = _tiny_subgraph(tiny_tables)
+    for t, counts in sub.num_sampled_nodes.items():
+        assert len(counts) == 3 and sum(counts) == len(sub.node_ids[t])
+        assert counts[0] == sub.num_seeds[t]
+        assert len(set(sub.node_ids[t].tolist())) == len(sub.node_ids[t])
+    assert sub.node_ids["member"][:40].tolist() == list(range(0, 80, 2))
+    for et, ei in sub.edge_index.items():
+        assert sum(sub.num_sampled_edges[et]) == ei.shape[1]
+        dst = ei[1].numpy()
+        assert (np.diff(dst) >= 0).all(), et  # sorted by destination: CSR rows as they come
+        starts = np.cumsum([0] + sub.num_sampled_nodes[et[2]])
+        bounds = np.cumsum([0] + sub.num_sampled_edges[et])
+        for hop in range(2):  # hop-h edges end at the nodes first reached at hop h
+            part = dst[bounds[hop] : bounds[hop + 1]]
+            assert ((part >= starts[hop]) & (part < starts[hop + 1])).all(), (et, hop)
+
+
+def test_the_generator_passed_fixes_the_subgraph(tiny_tables):
+    _, a = _tiny_subgraph(tiny_tables, seed=5)
+    _, b = _tiny_subgraph(tiny_tables, seed=5)
+    _, c = _tiny_subgraph(tiny_tables, seed=6)
+    same = [torch.equal(a.edge_index[e], b.edge_index[e]) for e in a.edge_index]
+    assert all(same)
+    assert not all(torch.equal(a.edge_index[e], c.edge_index[e]) for e in a.edge_index)
