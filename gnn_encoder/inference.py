@@ -20,7 +20,6 @@ gnn_encoder.model) are the capped adjacency's row lengths.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,18 +29,10 @@ from torch_geometric.utils import spmm
 
 from gnn_encoder.graph import EdgeType, SnapshotGraph
 from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder, in_degrees
+from gnn_encoder.sampled import csr_tensor
 from gnn_encoder.sampler import full_inputs
 
 LAYOUTS = ("fused", "sparse", "edge_index")
-
-
-# torch announces CSR's beta status once per process; nothing to act on
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-
-
-def _csr_tensor(indptr, indices, values, size) -> torch.Tensor:
-    """A CSR tensor from arrays built here (valid by construction: no invariant checks)."""
-    return torch.sparse_csr_tensor(indptr, indices, values, size=size, check_invariants=False)
 
 
 def adjacency(graph: SnapshotGraph, layout: str = "sparse") -> dict[EdgeType, torch.Tensor]:
@@ -51,7 +42,7 @@ def adjacency(graph: SnapshotGraph, layout: str = "sparse") -> dict[EdgeType, to
     for et, rel in graph.relations.items():
         n_dst, n_src = graph.num_nodes[et[2]], graph.num_nodes[et[0]]
         if layout == "sparse":
-            out[et] = _csr_tensor(
+            out[et] = csr_tensor(
                 torch.from_numpy(rel.indptr),
                 torch.from_numpy(rel.indices),
                 torch.ones(rel.num_edges),
@@ -128,7 +119,7 @@ def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdj
         full = len(with_neighbours) == len(deg)
         indptr = rel.indptr if full else np.concatenate([[0], np.cumsum(deg[with_neighbours])])
         post[et] = (
-            _csr_tensor(
+            csr_tensor(
                 torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
                 torch.from_numpy(np.asarray(rel.indices, dtype=np.int64)),
                 torch.ones(rel.num_edges),
@@ -156,7 +147,7 @@ def fused_adjacency(graph: SnapshotGraph, relations: list[EdgeType]) -> FusedAdj
             offset += graph.num_nodes[et[0]]
         stacked[dst] = (
             rels,
-            _csr_tensor(
+            csr_tensor(
                 torch.from_numpy(indptr),
                 torch.from_numpy(cols),
                 torch.from_numpy(vals),

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import torch
 from torch import nn
 from torch_geometric.nn import GATConv, HeteroConv, SAGEConv
 
 from gnn_encoder.graph import ATTRIBUTE_TYPES, ENTITY_TYPES, EdgeType
+from gnn_encoder.sampled import mean_layer, prefix
 
 
 def make_conv(aggregation: str, in_dim: int, out_dim: int, root: bool = True) -> nn.Module:
@@ -36,6 +38,23 @@ def make_conv(aggregation: str, in_dim: int, out_dim: int, root: bool = True) ->
     if aggregation == "attention":
         return GATConv((in_dim, in_dim), out_dim, heads=1, add_self_loops=False, residual=root)
     raise ValueError(f"gnn.aggregation must be 'mean' or 'attention', got {aggregation!r}")
+
+
+def dropout(x: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted dropout (training mode) of rate `p`.
+
+    On CPU the keep-mask comes from numpy: raw PCG64 output read as 16-bit integers compared
+    with a threshold, then scaled, ~1 ns an element, where torch's `bernoulli_` (MT19937) costs
+    ~15 ns an element on CPU and was a fifth of a training step at the paper config. The
+    generator is seeded from torch's, so `torch.manual_seed` still fixes the masks; the keep
+    probability is rounded to 1/65536. On CUDA, torch's own dropout."""
+    if x.is_cuda or x.numel() == 0:
+        return nn.functional.dropout(x, p, training=True)
+    keep = max(round((1.0 - p) * 65536), 1)
+    rng = np.random.default_rng(int(torch.randint(2**62, (1,))))
+    bits = rng.bit_generator.random_raw((x.numel() + 3) // 4).view(np.uint16)[: x.numel()]
+    mask = np.multiply(bits < keep, np.float32(65536 / keep), dtype=np.float32)
+    return x * torch.from_numpy(mask.reshape(x.shape))
 
 
 class InputEncoder(nn.Module):
@@ -56,10 +75,17 @@ class InputEncoder(nn.Module):
             }
         )
 
-    def forward(self, x_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x_dict: dict[str, torch.Tensor], rows: dict[str, torch.Tensor] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Hidden inputs per node type. With `rows[t]`, `x_dict[t]` holds distinct feature rows
+        and node i's are row `rows[t][i]`: the Linear runs once per distinct row (a batch's
+        26K members share ~3K rows at the paper config)."""
         out = {}
         for t, x in x_dict.items():
             out[t] = self.linear[t](x) if t in self.linear else self.embedding[t](x)
+            if rows is not None and t in rows:
+                out[t] = out[t][rows[t]]
         return out
 
 
@@ -166,12 +192,69 @@ class LinkSageEncoder(nn.Module):
     def _drop(self, h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if not (self.training and self.dropout > 0):
             return h
-        return {t: nn.functional.dropout(v, self.dropout, training=True) for t, v in h.items()}
+        return {t: dropout(v, self.dropout) for t, v in h.items()}
 
-    def forward(self, x_dict, edge_index_dict, degrees: dict | None = None) -> dict:
-        """{member, job} embeddings. `degrees`: see `layer1` (sampled batches must pass them)."""
-        h0 = self.inputs(x_dict)
+    def forward(
+        self,
+        x_dict,
+        edge_index_dict,
+        degrees: dict | None = None,
+        num_sampled_nodes: dict[str, list[int]] | None = None,
+        num_sampled_edges: dict[EdgeType, list[int]] | None = None,
+        input_rows: dict[str, torch.Tensor] | None = None,
+    ) -> dict:
+        """{member, job} embeddings. `degrees`: see `layer1` (sampled batches must pass them).
+
+        With a sampled subgraph's per-hop counts (`SampledSubgraph.num_sampled_nodes/edges`)
+        only the seeds' embeddings are returned, each layer computed for just the nodes the next
+        one reads (see `_trimmed_forward`); without them, every node's. `input_rows`: see
+        `InputEncoder.forward`."""
+        h0 = self.inputs(x_dict, input_rows)
+        if num_sampled_nodes is not None and num_sampled_edges is not None:
+            return self._trimmed_forward(
+                h0, edge_index_dict, degrees, num_sampled_nodes, num_sampled_edges
+            )
         return self.layer2(self.layer1(h0, edge_index_dict, degrees), edge_index_dict)
+
+    def _trimmed_forward(self, h0, edge_index_dict, degrees, num_nodes, num_edges) -> dict:
+        """The seeds' embeddings of a hop-ordered sampled subgraph. Layer l (0-based, of L)
+        outputs only the nodes within L-1-l hops of the seeds and reads only the edges sampled
+        at those hops: layer 1 skips the outermost hop's nodes (they only send messages), layer
+        2 computes the seeds alone. The seeds' embeddings equal the untrimmed forward's (a
+        node's in-edges all come from the hop after its own). PyG's `trim_to_layer` trims the
+        same way but keeps every earlier hop's nodes as destinations, so here each conv gets an
+        (all sources, kept destinations) pair through HeteroConv's per-edge-type inputs (or
+        `gnn_encoder.sampled.mean_layer`, for mean aggregation on CPU)."""
+        if degrees is None:
+            raise ValueError("a trimmed (sampled) forward needs the sampler's degrees")
+        h, layers = h0, (self.conv1, self.conv2)
+        for layer, conv in enumerate(layers):
+            hops = len(layers) - 1 - layer  # the outermost hop whose nodes this layer outputs
+            n_src = {t: sum(c[: hops + 2]) for t, c in num_nodes.items()}
+            n_dst = {t: sum(c[: hops + 1]) for t, c in num_nodes.items()}
+            h = self._drop({t: prefix(v, n_src[t]) for t, v in h.items()})
+            edges = {
+                e: edge_index_dict[e][:, : sum(num_edges[e][: hops + 1])]
+                for e, _ in conv.convs.items()  # (iterating it gives string keys)
+                if e[0] in h and e[2] in h
+            }
+            if self.aggregation == "mean" and not next(iter(h.values())).is_cuda:
+                h = mean_layer(conv, h, edges, n_dst)
+            else:  # attention, or CUDA (no CSR mean kernel): PyG's layers on edge_index
+                h = conv({e: (h[e[0]], h[e[2]][: n_dst[e[2]]]) for e in edges}, edges)
+            if layer == 0:
+                h = {
+                    t: torch.relu(self._plus_degrees(v, t, degrees, n_dst[t])) for t, v in h.items()
+                }
+        return h
+
+    def _plus_degrees(self, h: torch.Tensor, node_type: str, degrees: dict, n: int):
+        """h + the degree term of the first `n` subgraph nodes of `node_type`."""
+        if self.degree is None:
+            return h
+        return h + self.degree_term(
+            node_type, {e: degrees[e][:n] for e in self.degree_relations[node_type]}
+        )
 
 
 class NoMessagePassingEncoder(nn.Module):
@@ -197,5 +280,6 @@ class NoMessagePassingEncoder(nn.Module):
             }
         )
 
-    def forward(self, x_dict, edge_index_dict=None, degrees=None) -> dict[str, torch.Tensor]:
+    def forward(self, x_dict, edge_index_dict=None, degrees=None, *_, **__) -> dict:
+        """{member, job} embeddings of the given nodes (neighbour arguments are ignored)."""
         return {t: self.mlp[t](x_dict[t]) for t in ENTITY_TYPES if t in x_dict}

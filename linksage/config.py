@@ -116,6 +116,19 @@ class GnnParams(_Section):
     epochs: int = Field(10, ge=1)
     patience: int = Field(2, ge=1)
     batch_size: int = Field(512, ge=8)
+    cuda_batch_size: int | None = Field(
+        None,
+        ge=8,
+        description="training batch size on a CUDA device (null = batch_size); a GPU wants "
+        "larger batches than a CPU core; the learning rate is not rescaled",
+    )
+    loader_workers: int = Field(
+        0,
+        ge=0,
+        description="DataLoader worker processes sampling the next GNN batches while the model "
+        "trains on this one (0 = in the training process; a worker pays only with an idle "
+        "core: benchmarks/train_gnn.py measures both)",
+    )
     learning_rate: float = Field(3e-3, gt=0)
     seed: int = 0
     baselines: bool = Field(True, description="also train the no-message-passing baseline")
