@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from linksage.errors import ConfigError
 from linksage.targeting_config import TargetingSection
 from linksage.timeutil import utc_datetime
+from linksage.tuning_config import TuningParams
 
 
 class _Section(BaseModel):
@@ -177,6 +178,7 @@ class RankerParams(_Section):
     epochs: int = Field(5, ge=1)
     batch_size: int = Field(256, ge=8)
     learning_rate: float = Field(1e-3, gt=0)
+    tuning: Literal[False, "off"] | TuningParams = TuningParams()  # YAML `off` reads as false
     id_embedding_dim: int = Field(16, ge=2)
     cross_layers: int = Field(2, ge=0)
     hidden_units: tuple[int, ...] = (128, 64)

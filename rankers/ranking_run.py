@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +21,14 @@ PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
 
 @dataclass
 class RunResult:
-    """What a training run hands to the run-directory writer."""
+    """What a training run hands to the tuning loop and the run-directory writer. The test
+    window is scored only when asked (`test_predictions()`), so that choosing among trials can
+    only ever see the validation metrics."""
 
     history: dict[str, list[float]]
     validation_metrics: dict
-    predictions: pd.DataFrame
-    save: callable  # save(staging_dir) -> dict of parity figures
+    test_predictions: Callable[[], pd.DataFrame]
+    save: Callable[[Path], dict]  # save(staging_dir) -> dict of parity figures
     timing: dict = field(default_factory=dict)
 
 
@@ -60,10 +63,20 @@ def train_ranking(
     early_stopping_patience: int,
     progress: bool,
     desc: str,
+    dropout: float = 0.0,
+    gnn_inputs: str = "raw",
+    projection_dim: int = 8,
 ) -> RunResult:
-    """Fit the ranker on train (early stopping on validation), score validation and test."""
+    """Fit the ranker on train (early stopping on validation), score validation; the test
+    window is scored by the result's `test_predictions()`."""
     model = DCNRanker(
-        plan, embedding_dim=id_embedding_dim, cross_layers=cross_layers, hidden_units=hidden_units
+        plan,
+        embedding_dim=id_embedding_dim,
+        cross_layers=cross_layers,
+        hidden_units=hidden_units,
+        dropout=dropout,
+        gnn_inputs=gnn_inputs,
+        projection_dim=projection_dim,
     )
     arrays = {s: plan.arrays(f) for s, f in frames.items()}
     train = dataset(
@@ -91,13 +104,14 @@ def train_ranking(
             return np.zeros(0, dtype=np.float32)
         return scorer.predict(arrays[split], batch_size=4096, verbose=0).ravel()
 
-    val_scores, test_scores = predict("validation"), predict("test")
-    metrics = binary_metrics(frames["validation"]["label"].to_numpy(), val_scores)
+    metrics = binary_metrics(frames["validation"]["label"].to_numpy(), predict("validation"))
     metrics["best_epoch"] = _best_epoch(history)
-    test = frames["test"]
-    columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
-    predictions = test[columns].copy()
-    predictions["score"] = test_scores.astype(np.float32)
+
+    def test_predictions() -> pd.DataFrame:
+        columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
+        predictions = frames["test"][columns].copy()
+        predictions["score"] = predict("test").astype(np.float32)
+        return predictions
 
     def save(staging: Path) -> dict:
         _save_scorer(scorer, staging / "saved_model")
@@ -106,7 +120,7 @@ def train_ranking(
         sample = {k: v[:1024] for k, v in sample.items()}
         return {"model.onnx": check_parity(scorer, path, sample)}
 
-    return RunResult(history, metrics, predictions, save, timing)
+    return RunResult(history, metrics, test_predictions, save, timing)
 
 
 def _best_epoch(history: dict) -> int | None:

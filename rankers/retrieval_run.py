@@ -50,9 +50,20 @@ def train_retrieval(
     progress: bool,
     desc: str,
     top_k: int = 100,
+    dropout: float = 0.0,
+    gnn_inputs: str = "raw",
+    projection_dim: int = 8,
 ) -> RunResult:
-    """Fit both towers on (request, applied job) pairs; rank the live corpus per request."""
-    model = TwoTowerRetrieval(plan, embedding_dim=id_embedding_dim, hidden_units=hidden_units)
+    """Fit both towers on (request, applied job) pairs; rank the live corpus per validation
+    request (the test requests are ranked by the result's `test_predictions()`)."""
+    model = TwoTowerRetrieval(
+        plan,
+        embedding_dim=id_embedding_dim,
+        hidden_units=hidden_units,
+        dropout=dropout,
+        gnn_inputs=gnn_inputs,
+        projection_dim=projection_dim,
+    )
     train = dataset(plan.arrays(frames["train"]), None, batch_size=batch_size, shuffle_seed=seed)
     val = None
     if len(frames["validation"]):
@@ -82,11 +93,10 @@ def train_retrieval(
             requests, member_vectors, corpus, job_vectors, positives, jobs, top_k=top_k
         )
 
-    val_ranked, predictions = ranked("validation"), ranked("test")
     metrics = {
         "n_requests": int(frames["validation"]["request_id"].nunique()),
         "n_positives": int(len(frames["validation"])),
-        **recall_at(val_ranked),
+        **recall_at(ranked("validation")),
         "best_epoch": _best_epoch(history),
     }
 
@@ -103,7 +113,7 @@ def train_retrieval(
             parity[f"{tower.name}.onnx"] = check_parity(tower, path, sample)
         return parity
 
-    return RunResult(history, metrics, predictions, save, timing)
+    return RunResult(history, metrics, lambda: ranked("test"), save, timing)
 
 
 def _predict(tower: tf.keras.Model, arrays: dict, n: int) -> np.ndarray:

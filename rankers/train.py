@@ -14,7 +14,9 @@ import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -25,11 +27,16 @@ from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
 from linksage.tasks import TASKS
+from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
 from rankers.training_frame import corpus_frame, feature_service_name, training_frame
 from rankers.windows import SPLITS, SplitWindows
+
+if TYPE_CHECKING:  # both import TensorFlow, which train_ranker imports only when it runs
+    from rankers.ranking_run import RunResult
+    from rankers.tuning import Setting
 
 
 class RankerDataError(InsufficientDataError):
@@ -57,12 +64,13 @@ def train_ranker(
 
     `arm` names the feature service `<task>_<arm>` unless `feature_service` is given (e.g. a
     nearline-fresh service). Sampled negatives use a fixed seed, so every arm and seed of a task
-    sees the same examples; `seed` drives initialisation and shuffling."""
+    sees the same examples; `seed` drives initialisation and shuffling. Every setting of the
+    search (`params.tuning`, rankers/tuning.py) trains on the same frames; the one with the best
+    validation metric writes the run directory, with the trials in validation_metrics.json."""
     if task not in TASKS:
         raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
-    from rankers.fit import make_deterministic
-    from rankers.ranking_run import train_ranking
-    from rankers.retrieval_run import corpus_keys, train_retrieval
+    from rankers.retrieval_run import corpus_keys
+    from rankers.tuning import SELECTION_METRIC, candidate_settings, has_gnn_vectors, tune
 
     service = feature_service or feature_service_name(task, arm)
     run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
@@ -79,50 +87,77 @@ def train_ranker(
     frames = {s: frame[frame["split"] == s].reset_index(drop=True) for s in SPLITS}
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs)
-    make_deterministic(seed)
-    common = {
-        "seed": seed,
-        "epochs": params.epochs,
-        "batch_size": params.batch_size,
-        "learning_rate": params.learning_rate,
-        "id_embedding_dim": params.id_embedding_dim,
-        "hidden_units": tuple(params.hidden_units),
-        "early_stopping_patience": params.early_stopping_patience,
-        "progress": progress,
-        "desc": f"{task}/{arm}/seed{seed}",
-    }
+    corpus = None
     if task == "ebr":
         buckets, extra = corpus_keys(frames)
         corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
-        result = train_retrieval(frames, corpus, tables.jobs, plan, **common)
-    else:
-        result = train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **common)
-
+    desc = f"{task}/{arm}/seed{seed}"
+    train = _trainer(task, frames, plan, params, seed, progress, desc, corpus, tables.jobs)
+    settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
+    searched = isinstance(params.tuning, TuningParams)
+    tuned = tune(settings, train, metric=SELECTION_METRIC[task], searched=searched)
     run_params = {
         "task": task,
         "arm": arm,
         "feature_service": service,
-        "negatives_per_request": params.negatives_per_request,
-        "candidates_per_request": params.candidates_per_request,
-        "cross_layers": params.cross_layers,
-        **{k: v for k, v in common.items() if k not in ("progress", "desc")},
-        "hidden_units": list(params.hidden_units),
+        "seed": seed,
+        **params.model_dump(mode="json", exclude={"learning_rate", "tuning"}),
+        **tuned.setting.train_kwargs(),
     }
     metrics = {
         "task": task,
         "arm": arm,
         "seed": seed,
         "feature_service": service,
-        **result.validation_metrics,
-        **result.timing,
+        **tuned.result.validation_metrics,
+        **tuned.result.timing,
         "examples": {s: int(len(f)) for s, f in frames.items()},
         "inputs": plan.names(),
         "warnings": data_warnings,
         "run_params": run_params,
+        "tuning": tuned.record,
     }
     config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
-    _write_run_dir(run_dir, result, plan, frame, metrics, config_text, title=common["desc"])
+    _write_run_dir(run_dir, tuned.result, plan, frame, metrics, config_text, title=desc)
     return run_dir
+
+
+def _trainer(
+    task: str,
+    frames: dict[str, pd.DataFrame],
+    plan: FeaturePlan,
+    params: RankerParams,
+    seed: int,
+    progress: bool,
+    desc: str,
+    corpus: pd.DataFrame | None,
+    jobs: pd.DataFrame,
+) -> Callable[[Setting, str], RunResult]:
+    """`train(setting, label)`: one trial of the task on its frames, from the same seed."""
+    from rankers.fit import make_deterministic
+    from rankers.ranking_run import train_ranking
+    from rankers.retrieval_run import train_retrieval
+
+    common = {
+        "seed": seed,
+        "epochs": params.epochs,
+        "batch_size": params.batch_size,
+        "id_embedding_dim": params.id_embedding_dim,
+        "hidden_units": tuple(params.hidden_units),
+        "early_stopping_patience": params.early_stopping_patience,
+        "progress": progress,
+    }
+    if isinstance(params.tuning, TuningParams):
+        common["projection_dim"] = params.tuning.projection_dim
+
+    def train(setting: Setting, label: str) -> RunResult:
+        make_deterministic(seed)  # every trial starts from the same state
+        kw = {**common, **setting.train_kwargs(), "desc": f"{desc} {label}"}
+        if task == "ebr":
+            return train_retrieval(frames, corpus, jobs, plan, **kw)
+        return train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **kw)
+
+    return train
 
 
 def _write_run_dir(
@@ -146,7 +181,7 @@ def _write_run_dir(
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
         _plot_curves(result.history, staging / "curves.png", title=title)
         atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
-        write_parquet(_prediction_table(result.predictions), staging / "predictions.parquet")
+        write_parquet(_prediction_table(result.test_predictions()), staging / "predictions.parquet")
         write_parquet(_examples_table(frame), staging / "examples.parquet")
         _replace_dir(staging, run_dir)
     finally:

@@ -39,7 +39,8 @@ def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
             "batch_size": 64,
         },
         "feast": {"repo_dir": str(tmp_path / "feature_repo")},
-        "rankers": {"epochs": 1, "batch_size": 64, "hidden_units": [16]},
+        # one setting per run (no validation-slice search), so the many tiny runs stay fast
+        "rankers": {"epochs": 1, "batch_size": 64, "hidden_units": [16], "tuning": "off"},
         "evaluation": {"seeds": [0, 1], "bootstrap_samples": 200},
     }
 

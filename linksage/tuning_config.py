@@ -1,0 +1,33 @@
+"""The config's `rankers.tuning` section (the validation-slice search, rankers/tuning.py).
+
+It is part of the one ExperimentConfig (`linksage.config`, through RankerParams), validated with
+it at load; it lives in its own module only because linksage/config.py is at the 400-line limit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TuningParams(BaseModel):
+    """Every arm of a task tries the same first `trials` of learning_rate x dropout (walked
+    diagonally); the gnn arm's trials also cycle through `gnn_inputs`. `rankers.tuning: off`
+    (YAML false) instead trains once at `rankers.learning_rate`, no dropout, raw GNN vectors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # 2: the most that keeps the demo (3 seeds per arm, 2 cores) within 15 minutes
+    trials: int = Field(2, ge=1, description="settings tried per arm (at most the grid's size)")
+    learning_rate: tuple[Annotated[float, Field(gt=0)], ...] = Field((1e-3, 3e-3), min_length=1)
+    dropout: tuple[Annotated[float, Field(ge=0, lt=1)], ...] = Field(
+        (0.0, 0.2), min_length=1, description="after each hidden ReLU layer"
+    )
+    gnn_inputs: tuple[Literal["raw", "similarity", "projection"], ...] = Field(
+        ("raw", "similarity", "projection"),
+        min_length=1,
+        description="how GNN vectors enter: raw (the vectors and their dot product), similarity "
+        "(the dot product alone, one scalar), projection (each through a Dense(projection_dim))",
+    )
+    projection_dim: int = Field(8, ge=1, description="projection: each GNN vector to this size")

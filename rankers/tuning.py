@@ -1,0 +1,141 @@
+"""Fair tuning: every arm of a task gets the same small search on the validation slice.
+
+The candidate settings are the first `trials` of `learning_rate x dropout` and are the same in
+every arm. The grid is walked diagonal by diagonal ((lr0, d0), (lr1, d1), (lr0, d1), (lr1, d0) for
+2 x 2), so that a short budget already tries more than one value of each, and the first trial is
+today's single setting when both lists start with it. An arm with GNN vectors also tries how
+they enter the model (`gnn_inputs`: raw, similarity, projection; see rankers/inputs.py): its i-th
+trial pairs the i-th shared setting with the i-th mode, cycling. So both arms try the same learning rates and dropouts with the same number of
+trials; the gnn arm spends that budget over a larger space, which can only favour the control.
+EBR's towers each see one side, so its gnn trials cycle through the modes other than similarity.
+
+Every trial trains with the same seed and with early stopping on the validation slice (the
+epoch count is searched by early stopping, up to `epochs`). The chosen trial is the one with the
+best validation metric of the task (`SELECTION_METRIC`; the first trial wins ties, and a trial
+whose metric is undefined never wins). Only the chosen trial scores the test window: a trial's
+`RunResult` scores it only when asked, after the choice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from itertools import product
+from typing import TYPE_CHECKING
+
+from linksage.config import RankerParams
+from linksage.errors import ConfigError
+from linksage.tuning_config import TuningParams
+from rankers.feature_plan import FeaturePlan
+
+if TYPE_CHECKING:  # imports TensorFlow; choosing among results does not need it
+    from rankers.ranking_run import RunResult
+
+# the validation metric each task's trials are compared on (validation_metrics.json keys);
+# EBR: the smallest recorded cut-off, the one least saturated by a small live corpus
+SELECTION_METRIC = {"jymbii": "auc", "search": "auc", "taj": "auc", "ebr": "recall@10"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One trial's settings; `gnn_inputs` is None for an arm without GNN vectors."""
+
+    learning_rate: float
+    dropout: float
+    gnn_inputs: str | None = None
+
+    def train_kwargs(self) -> dict:
+        """The keyword arguments of rankers.ranking_run.train_ranking / train_retrieval."""
+        return {
+            "learning_rate": self.learning_rate,
+            "dropout": self.dropout,
+            "gnn_inputs": self.gnn_inputs or "raw",
+        }
+
+
+@dataclass
+class Tuned:
+    """The chosen trial's result and setting, and the record validation_metrics.json keeps."""
+
+    result: RunResult
+    setting: Setting
+    record: dict
+
+
+def has_gnn_vectors(plan: FeaturePlan) -> bool:
+    """Whether the plan's inputs include GNN embeddings (the gnn arms)."""
+    return any(s.gnn and s.kind == "vector" for s in plan.specs)
+
+
+def candidate_settings(params: RankerParams, *, gnn: bool, two_tower: bool) -> list[Setting]:
+    """The settings one arm tries (module docstring); tuning off: today's single setting."""
+    tuning = params.tuning
+    if not isinstance(tuning, TuningParams):
+        return [Setting(params.learning_rate, 0.0, "raw" if gnn else None)]
+    shared = diagonal_grid(tuning.learning_rate, tuning.dropout)[: tuning.trials]
+    if not gnn:
+        return [Setting(lr, d) for lr, d in shared]
+    # a two-tower model has no place where the member and job vectors meet before the score
+    modes = [m for m in tuning.gnn_inputs if not (two_tower and m == "similarity")]
+    if not modes:
+        raise ConfigError(
+            "rankers.tuning.gnn_inputs: EBR's towers each see one side, so 'similarity' cannot "
+            "be an input there; add raw or projection"
+        )
+    return [Setting(lr, d, modes[i % len(modes)]) for i, (lr, d) in enumerate(shared)]
+
+
+def diagonal_grid(a: Sequence[float], b: Sequence[float]) -> list[tuple[float, float]]:
+    """Every (a, b) pair, diagonal by diagonal: (a[i], b[j]) sorted by ((j - i) mod len(b), i)."""
+    pairs = sorted(
+        product(range(len(a)), range(len(b))), key=lambda p: ((p[1] - p[0]) % len(b), p[0])
+    )
+    return [(a[i], b[j]) for i, j in pairs]
+
+
+def choose(values: Sequence[float | None]) -> int:
+    """Index of the best (largest) value; the first wins ties; None and NaN never win (all
+    undefined: the first)."""
+    best = 0
+    for i, v in enumerate(values):
+        if _defined(v) and (not _defined(values[best]) or v > values[best]):
+            best = i
+    return best
+
+
+def tune(
+    settings: Sequence[Setting],
+    train: Callable[[Setting, str], RunResult],
+    *,
+    metric: str,
+    searched: bool,
+) -> Tuned:
+    """Train every setting (`train(setting, label)`), keep the one `choose` picks by `metric`.
+
+    Only validation metrics are read here; the other trials' models are dropped as soon as a
+    better one comes."""
+    trials, values, best = [], [], None
+    for i, setting in enumerate(settings):
+        result = train(setting, f"trial {i + 1}/{len(settings)}")
+        value = result.validation_metrics.get(metric)
+        values.append(value if _defined(value) else None)
+        trials.append(
+            {
+                "trial": i,
+                **asdict(setting),
+                metric: values[-1],
+                "best_epoch": result.validation_metrics.get("best_epoch"),
+                "epochs_run": result.timing.get("epochs_run"),
+                "train_seconds": result.timing.get("train_seconds"),
+            }
+        )
+        if choose(values) == i:
+            best = result
+    chosen = choose(values)
+    record = {"searched": searched, "metric": metric, "trials": trials, "chosen": trials[chosen]}
+    return Tuned(best, settings[chosen], record)
+
+
+def _defined(v: float | None) -> bool:
+    return v is not None and not math.isnan(v)

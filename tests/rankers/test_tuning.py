@@ -1,0 +1,190 @@
+"""Fair tuning: both arms try the same number of settings on the validation slice, the best
+validation metric is chosen, and the test window never enters the choice."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linksage.config import RankerParams
+from linksage.tuning_config import TuningParams
+from rankers.ranking_run import RunResult
+from rankers.tuning import Setting, candidate_settings, choose, diagonal_grid, tune
+
+# three trials: each of the gnn arm's three input modes once
+TUNED = RankerParams(epochs=1, batch_size=64, hidden_units=(16,), tuning=TuningParams(trials=3))
+
+
+def test_both_arms_get_the_same_learning_rates_and_dropouts_with_equal_trials():
+    four = TUNED.model_copy(update={"tuning": TuningParams(trials=4)})
+    control = candidate_settings(four, gnn=False, two_tower=False)
+    gnn = candidate_settings(four, gnn=True, two_tower=False)
+    ebr = candidate_settings(four, gnn=True, two_tower=True)
+    assert len(control) == len(gnn) == len(ebr) == 4
+    shared = [(s.learning_rate, s.dropout) for s in control]
+    # diagonal order: today's setting first, then both values changed
+    assert shared == [(1e-3, 0.0), (3e-3, 0.2), (1e-3, 0.2), (3e-3, 0.0)]
+    assert [(s.learning_rate, s.dropout) for s in gnn] == shared
+    assert [(s.learning_rate, s.dropout) for s in ebr] == shared
+    assert [s.gnn_inputs for s in control] == [None] * 4
+    assert [s.gnn_inputs for s in gnn] == ["raw", "similarity", "projection", "raw"]
+    # a two-tower model has no input seeing both vectors: its modes skip similarity
+    assert [s.gnn_inputs for s in ebr] == ["raw", "projection", "raw", "projection"]
+
+
+def test_the_grid_is_walked_diagonally_so_short_budgets_vary_every_setting():
+    grid = diagonal_grid([1, 2, 3], [0.0, 0.5])
+    assert sorted(grid) == sorted((a, b) for a in (1, 2, 3) for b in (0.0, 0.5))
+    assert grid[:3] == [(1, 0.0), (2, 0.5), (3, 0.0)]
+
+
+def test_trials_cap_the_search_and_off_keeps_one_setting():
+    assert len(candidate_settings(TUNED, gnn=False, two_tower=False)) == 3
+    assert len(candidate_settings(TUNED, gnn=True, two_tower=False)) == 3
+    many = TUNED.model_copy(update={"tuning": TuningParams(trials=50)})
+    assert len(candidate_settings(many, gnn=True, two_tower=False)) == 4  # the whole grid
+    off = RankerParams(learning_rate=0.01, tuning=False)
+    assert candidate_settings(off, gnn=True, two_tower=False) == [Setting(0.01, 0.0, "raw")]
+    assert candidate_settings(off, gnn=False, two_tower=True) == [Setting(0.01, 0.0, None)]
+
+
+def test_choose_takes_the_largest_defined_value_and_the_first_of_ties():
+    assert choose([0.5, None, 0.7, 0.7, float("nan")]) == 2
+    assert choose([float("nan"), 0.1]) == 1
+    assert choose([None, None]) == 0
+
+
+def _result(auc: float | None) -> RunResult:
+    def never():
+        raise AssertionError("a trial's test window was scored before the choice")
+
+    return RunResult({}, {"auc": auc, "best_epoch": 1}, never, lambda staging: {}, {})
+
+
+def test_tune_keeps_the_best_trial_without_scoring_the_test_window():
+    aucs = {0.001: 0.61, 0.002: 0.74, 0.003: None}
+    settings = [Setting(lr, 0.0) for lr in aucs]
+    tuned = tune(
+        settings, lambda s, label: _result(aucs[s.learning_rate]), metric="auc", searched=True
+    )
+    assert tuned.setting == settings[1]
+    assert tuned.result.validation_metrics["auc"] == 0.74
+    assert [t["auc"] for t in tuned.record["trials"]] == [0.61, 0.74, None]
+    assert tuned.record["chosen"]["trial"] == 1
+    assert tuned.record["metric"] == "auc" and tuned.record["searched"] is True
+
+
+def _shuffled_test_labels(tables, cfg):
+    """The tables with the actions of every jymbii engagement in the test window permuted:
+    test labels move to other (request, job) pairs; nothing before the test window changes."""
+    eng = tables.engagements.copy()
+    rows = (pd.to_datetime(eng["at"], utc=True) >= cfg.windows.t_test_start) & (
+        eng["channel"] == "jymbii"
+    )
+    actions = eng.loc[rows, "action"].to_numpy()
+    eng.loc[rows, "action"] = np.random.default_rng(0).permutation(actions)
+    return dataclasses.replace(tables, engagements=eng)
+
+
+@pytest.fixture(scope="module")
+def tuned_runs(ranker_experiment, tmp_path_factory):
+    """jymbii tuned with 3 trials: control and gnn under one output directory, and gnn on tables
+    with shuffled test labels under another."""
+    from linksage.cli.rankers import train_ranker_from_config
+
+    cfg, tables = ranker_experiment
+    out, shuffled_out = tmp_path_factory.mktemp("tuned"), tmp_path_factory.mktemp("shuffled")
+    runs = {}
+    for name, arm, t, where in [
+        ("control", "control", tables, out),
+        ("gnn", "gnn", tables, out),
+        ("gnn_shuffled", "gnn", _shuffled_test_labels(tables, cfg), shuffled_out),
+    ]:
+        runs[name] = train_ranker_from_config(
+            cfg, "jymbii", arm, 0, tables=t, params=TUNED, output_dir=where, progress=False
+        )
+    return runs
+
+
+def _metrics(run) -> dict:
+    return json.loads((run / "validation_metrics.json").read_text())
+
+
+def test_the_run_directory_holds_the_trial_with_the_best_validation_auc(tuned_runs):
+    for name in ("control", "gnn"):
+        m = _metrics(tuned_runs[name])
+        tuning = m["tuning"]
+        aucs = [t["auc"] for t in tuning["trials"]]
+        assert tuning["searched"] is True and tuning["metric"] == "auc"
+        assert tuning["chosen"]["trial"] == choose(aucs)
+        assert m["auc"] == tuning["chosen"]["auc"] == max(a for a in aucs if a is not None)
+        assert m["run_params"]["learning_rate"] == tuning["chosen"]["learning_rate"]
+        assert m["run_params"]["dropout"] == tuning["chosen"]["dropout"]
+    control, gnn = (_metrics(tuned_runs[n])["tuning"]["trials"] for n in ("control", "gnn"))
+    assert len(control) == len(gnn) == 3
+    assert [(t["learning_rate"], t["dropout"]) for t in control] == [
+        (t["learning_rate"], t["dropout"]) for t in gnn
+    ]
+    assert [t["gnn_inputs"] for t in control] == [None] * 3
+    assert [t["gnn_inputs"] for t in gnn] == ["raw", "similarity", "projection"]
+
+
+def test_shuffled_test_labels_leave_the_choice_unchanged(tuned_runs):
+    a, b = (pd.read_parquet(tuned_runs[n] / "predictions.parquet") for n in ("gnn", "gnn_shuffled"))
+    assert not np.array_equal(a["label"].to_numpy(), b["label"].to_numpy())  # labels did move
+    clean, shuffled = (_metrics(tuned_runs[n])["tuning"] for n in ("gnn", "gnn_shuffled"))
+    for record in (clean, shuffled):
+        for trial in record["trials"]:
+            trial.pop("train_seconds")  # the only field that may differ between two runs
+        record["chosen"].pop("train_seconds")
+    assert clean == shuffled
+
+
+def test_the_report_shows_the_settings_each_arm_chose(tuned_runs, ranker_experiment, tmp_path):
+    from evaluation.api import evaluate_runs
+
+    cfg, tables = ranker_experiment
+    run_root = tuned_runs["gnn"].parents[3]  # OUT of OUT/rankers/jymbii/gnn/seed0
+    evaluate_runs(
+        run_root,
+        tables=tables,
+        windows=cfg.windows,
+        seeds=[0],
+        repo_dir=cfg.feast.repo_dir,
+        tasks=("jymbii",),
+        nearline_arm=None,
+        bootstrap_samples=100,
+        out_dir=tmp_path,  # written only after report.json validates against its schema
+        progress=False,
+    )
+    tuning = json.loads((tmp_path / "report.json").read_text())["details"]["jymbii"]["tuning"]
+    for arm, run in (("control", "control"), ("treatment", "gnn")):
+        chosen = _metrics(tuned_runs[run])["tuning"]["chosen"]
+        got = tuning[arm]["0"]
+        assert got["trials"] == 3 and got["searched"] is True and got["metric"] == "auc"
+        assert got["value"] == chosen["auc"]
+        assert (got["learning_rate"], got["dropout"]) == (
+            chosen["learning_rate"],
+            chosen["dropout"],
+        )
+        assert got["gnn_inputs"] == chosen["gnn_inputs"]
+    assert tuning["control"]["0"]["gnn_inputs"] is None
+    markdown = (tmp_path / "report.md").read_text()
+    assert "### Tuning (chosen on the validation slice)" in markdown
+    assert f"| jymbii | gnn | 0 | 3 | auc {tuning['treatment']['0']['value']:.4f} |" in markdown
+
+
+def test_yaml_off_turns_the_search_off():
+    import yaml
+
+    from linksage.config import RankersSection
+
+    section = RankersSection.model_validate(yaml.safe_load("tuning: off\nlearning_rate: 0.01"))
+    assert section.params().tuning is False
+    assert candidate_settings(section.params(), gnn=True, two_tower=False) == [
+        Setting(0.01, 0.0, "raw")
+    ]
