@@ -135,12 +135,18 @@ def run_pipeline(cfg: ExperimentConfig, console: Console | None = None) -> Path:
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     cfg.save(cfg.output_dir / "config.yaml")
     stages = StageTable()
-    for i, stage in enumerate(STAGES, 1):
-        console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
-        with stages.measure(stage.name) as record:
-            record.rows_in, record.rows_out = stage.run(cfg)
-        console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
-    atomic_write_text(cfg.output_dir / "stages.json", json.dumps(stages.to_dict(), indent=1))
+    try:
+        for i, stage in enumerate(STAGES, 1):
+            console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
+            with stages.measure(stage.name) as record:
+                record.rows_in, record.rows_out = stage.run(cfg)
+            console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
+    except BaseException:
+        console.print(stages.to_rich())  # the stages so far; the failed one is the last row
+        raise
+    finally:  # a failed run keeps its table too
+        stages_json = json.dumps(stages.to_dict(), indent=1)
+        atomic_write_text(cfg.output_dir / "stages.json", stages_json)
     report = cfg.output_dir / "evaluation" / "report.md"
     console.rule("finished")
     console.print(stages.to_rich())
