@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-stamp
 CONFIG ?= configs/demo.yaml
 
 .PHONY: demo test lint importlint format bench clean system-deps
@@ -15,9 +16,15 @@ $(STAMP): pyproject.toml
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-system-deps:  ## redis-server (Redis online store, nearline tests) and chromium (HTML report test)
+# pyspark (~500 MB) for the Spark offline store test only, so `make demo` does without it
+$(SPARK_STAMP): $(STAMP)
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+system-deps:  ## redis-server (Redis online store, nearline tests), chromium (HTML report test), a JRE (Spark offline store test)
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
@@ -31,7 +38,7 @@ system-deps:  ## redis-server (Redis online store, nearline tests) and chromium 
 demo: $(STAMP) system-deps  ## run the whole pipeline on configs/demo.yaml and write the A/B report
 	$(BIN)/linksage run --config $(CONFIG)
 
-test: $(STAMP) system-deps lint importlint  ## ruff, import-linter contracts, then the test suite
+test: $(STAMP) $(SPARK_STAMP) system-deps lint importlint  ## ruff, import-linter contracts, then the test suite
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from evaluation.result import AuditCheck, LeakageAudit
 from linksage.config import WindowsSection
+from linksage.feature_store.repo import embedding_files
 from linksage.timeutil import utc
 
 
@@ -214,7 +215,8 @@ def audit_run(
     """Run every check on a run's artifacts; `ranker_runs` lists (task, arm, seed) to inspect."""
     run_dir, repo_dir = Path(run_dir), Path(repo_dir)
     manifest = run_dir / "gnn" / "embeddings_manifest.json"
-    emb = [repo_dir / "data" / f"{e}_embeddings.parquet" for e in ("member", "job")]
+    files = embedding_files(repo_dir)  # the candidate, or once materialized the views' source
+    emb = [files["member"], files["job"]]
     examples = [
         run_dir / "rankers" / t / a / f"seed{s}" / "examples.parquet" for t, a, s in ranker_runs
     ]

@@ -6,9 +6,14 @@ so the defaults below apply): the feature views' TTL and the embedding dimension
 dimension itself is checked before materializing). Every view carries `feature_ts`, a copy of the
 row's event timestamp, so a point-in-time join reports which row it picked
 (`<view>__feature_ts`).
+
+The four parquet sources are `FileSource`s for the file offline store (feature_store.yaml,
+feature_store.redis.yaml) and the same files as `SparkSource`s when `LINKSAGE_OFFLINE_STORE=spark`
+(with feature_store.spark.yaml): Feast does not tell a definitions file which yaml it runs with.
 """
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,33 +37,40 @@ member = Entity(
 # A job posting.
 job = Entity(name="job", join_keys=["job_id"], value_type=ValueType.INT64, description="A job")
 
+# Which offline store the parquet sources are declared for: "file" (default) or "spark".
+OFFLINE_STORE = os.environ.get("LINKSAGE_OFFLINE_STORE", "file")
+if OFFLINE_STORE not in ("file", "spark"):
+    raise ValueError(f"LINKSAGE_OFFLINE_STORE={OFFLINE_STORE!r}: expected file or spark")
+
+
+def parquet_source(name: str, path: str):
+    """A parquet file of data/ as the offline store's source type. Spark resolves a relative
+    path against its working directory, not the repo, so its path is absolute."""
+    if OFFLINE_STORE == "spark":
+        from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import (
+            SparkSource,
+        )
+
+        return SparkSource(
+            name=name,
+            path=str(Path(__file__).resolve().parent / path),
+            file_format="parquet",
+            timestamp_field="event_timestamp",
+        )
+    return FileSource(name=name, path=path, timestamp_field="event_timestamp")
+
+
 # Member profile features at each snapshot time, from data before the snapshot (`linksage features`).
-member_profile_source = FileSource(
-    name="member_profile_source",
-    path="data/member_profile.parquet",
-    timestamp_field="event_timestamp",
-)
+member_profile_source = parquet_source("member_profile_source", "data/member_profile.parquet")
 
 # Job profile features at each snapshot time, from data before the snapshot (`linksage features`).
-job_profile_source = FileSource(
-    name="job_profile_source",
-    path="data/job_profile.parquet",
-    timestamp_field="event_timestamp",
-)
+job_profile_source = parquet_source("job_profile_source", "data/job_profile.parquet")
 
 # Member GNN embeddings that passed the guard in `linksage materialize`.
-member_gnn_source = FileSource(
-    name="member_gnn_source",
-    path="data/member_gnn.parquet",
-    timestamp_field="event_timestamp",
-)
+member_gnn_source = parquet_source("member_gnn_source", "data/member_gnn.parquet")
 
 # Job GNN embeddings that passed the guard in `linksage materialize`.
-job_gnn_source = FileSource(
-    name="job_gnn_source",
-    path="data/job_gnn.parquet",
-    timestamp_field="event_timestamp",
-)
+job_gnn_source = parquet_source("job_gnn_source", "data/job_gnn.parquet")
 
 # Nearline member embeddings pushed by the worker (columns: member_id, embedding, model_version,
 # event_timestamp, feature_ts).

@@ -30,7 +30,7 @@ from gnn_encoder.graph import build_graph
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.onnx_export import export_ego_onnx
 from linksage.data.tables import Tables
-from linksage.feature_store.embeddings import embeddings_table
+from linksage.feature_store.embeddings import embeddings_table, with_feature_ts
 from linksage.io import atomic_write_text, write_parquet
 
 
@@ -94,12 +94,11 @@ def embed_snapshots(
             }
         )
     repo = Path(repo_data_dir)
-    write_parquet(
-        _stacked("member_id", members, ckpt.model_version, dim), repo / "member_embeddings.parquet"
-    )
-    write_parquet(
-        _stacked("job_id", jobs, ckpt.model_version, dim), repo / "job_embeddings.parquet"
-    )
+    # the candidates `linksage materialize` checks, then renames onto the GNN views' sources:
+    # written with `feature_ts` already, so publishing them copies nothing
+    for entity, acc in (("member", members), ("job", jobs)):
+        table = _stacked(f"{entity}_id", acc, ckpt.model_version, dim)
+        write_parquet(with_feature_ts(table), repo / f"{entity}_embeddings.parquet")
     manifest = {
         "model_version": ckpt.model_version,
         "embedding_dim": dim,

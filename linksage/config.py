@@ -169,6 +169,8 @@ class FeastSection(_Section):
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_connection_string: str = "localhost:6379"
     ttl_days: int = Field(30, ge=1)
+    # bulk: linksage.feature_store.bulk_materialize (same online values); feast: its materialize
+    materialize: Literal["bulk", "feast"] = "bulk"
 
 
 class RankerParams(_Section):

@@ -63,6 +63,7 @@ def materialize_from_config(cfg: ExperimentConfig) -> dict[str, int]:
             model_version=_manifest_model(cfg),
             online_store=f.online_store,
             redis_connection_string=f.redis_connection_string,
+            method=f.materialize,
         )
     return rows
 

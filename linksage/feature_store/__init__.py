@@ -1,6 +1,7 @@
 """The framework-free seam between the GNN (torch) and the rankers (TensorFlow): the Feast
 repository, the embedding guard, profile features, materialization and reads."""
 
+from linksage.feature_store.bulk import bulk_materialize
 from linksage.feature_store.dask_tokens import identity_dask_tokens
 from linksage.feature_store.materialize import (
     check_embedding_files,
@@ -17,6 +18,7 @@ from linksage.feature_store.repo import (
     FeatureStoreError,
     apply_repo,
     copy_repo,
+    embedding_files,
     ensure_repo,
     get_feature_service,
     load_definitions,
@@ -31,8 +33,10 @@ __all__ = [
     "GNN_VIEWS",
     "FeatureStoreError",
     "apply_repo",
+    "bulk_materialize",
     "check_embedding_files",
     "copy_repo",
+    "embedding_files",
     "ensure_repo",
     "feature_ts_columns",
     "get_feature_service",

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linksage.errors import DataValidationError
+from linksage.feature_store.repo import FEATURE_TS
 
 TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
 
@@ -139,6 +140,44 @@ def _check_version(mv: pa.ChunkedArray, where: str, model_version: str | None) -
         )
 
 
+def _check_feature_ts(table: pa.Table, ts_us: pa.ChunkedArray, where: str) -> None:
+    """An optional `feature_ts` column (what `linksage embed` writes, ready to publish) is a
+    copy of event_timestamp: the leakage audit trusts it as the picked row's time."""
+    if FEATURE_TS not in table.column_names:
+        return
+    col = table[FEATURE_TS]
+    if not pa.types.is_timestamp(col.type):
+        raise EmbeddingValidationError(
+            f"{where}: column {FEATURE_TS} must be a timestamp, got {col.type}"
+        )
+    if col.type.tz is None:
+        col = pc.assume_timezone(col, "UTC")
+    same = pc.equal(pc.cast(col, TIMESTAMP_UTC), ts_us)
+    if col.null_count or not pc.all(same).as_py():
+        raise EmbeddingValidationError(
+            f"{where}: column {FEATURE_TS} must equal event_timestamp on every row"
+        )
+
+
+def in_published_form(path: Path | str, id_column: str) -> bool:
+    """Whether a checked embeddings file can become a view's source as it is (by a rename):
+    exactly the normalized columns plus `feature_ts`, with their normalized types."""
+    types = {f.name: f.type for f in pq.read_schema(path)}
+    expected = {
+        id_column: pa.int64(),
+        "event_timestamp": TIMESTAMP_UTC,
+        "model_version": pa.string(),
+        FEATURE_TS: TIMESTAMP_UTC,
+    }
+    embedding = types.pop("embedding", None)
+    return (
+        types == expected
+        and embedding is not None
+        and pa.types.is_list(embedding)
+        and embedding.value_type == pa.float32()
+    )
+
+
 def check_embeddings(
     path: Path | str,
     *,
@@ -149,7 +188,8 @@ def check_embeddings(
     """Read and check one embeddings parquet; return it normalized (int64 ids, float32 vectors,
     timestamp[us, UTC]). Raises EmbeddingValidationError on the first broken rule:
     missing file or column, wrong type, nulls, wrong dimension, NaN/inf, more than one row per
-    entity per snapshot, more than one model_version or not the expected one."""
+    entity per snapshot, more than one model_version or not the expected one, a `feature_ts`
+    column (optional) that is not a copy of event_timestamp."""
     path = Path(path)
     table = _read(path)
     where = f"{path}"
@@ -163,6 +203,7 @@ def check_embeddings(
     id_np = pc.cast(ids, pa.int64()).to_numpy()
     _check_unique(id_np, pc.cast(ts_us, pa.int64()).to_numpy(), where, id_column)
     _check_version(mv, where, model_version)
+    _check_feature_ts(table, ts_us, where)
 
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(values), embedding_dim)
     return pa.table(

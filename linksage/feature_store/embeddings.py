@@ -1,5 +1,6 @@
 """The embeddings table every writer produces: (<entity>_id, embedding, event_timestamp,
-model_version), embedding as list<float32>, timestamps UTC microseconds."""
+model_version), embedding as list<float32>, timestamps UTC microseconds; `with_feature_ts` adds
+the GNN views' `feature_ts` column, so the file can be published as it is."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from linksage.feature_store.repo import FEATURE_TS
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -34,3 +37,11 @@ def embeddings_table(
             "model_version": pa.array([model_version] * len(vectors), pa.string()),
         }
     )
+
+
+def with_feature_ts(table: pa.Table) -> pa.Table:
+    """`table` with `feature_ts` (= event_timestamp) appended, the column every feature view
+    carries: written by `linksage embed`, a checked file becomes a view's source by a rename."""
+    if FEATURE_TS in table.column_names:
+        return table
+    return table.append_column(FEATURE_TS, table["event_timestamp"])

@@ -1,8 +1,10 @@
 """Writes into the feature store: guard the embeddings at the door, publish them as the GNN
-views' sources, apply and `feast materialize`; nearline pushes through Feast's push API."""
+views' sources (a rename), apply and materialize (bulk, or `feast materialize`); nearline pushes
+through Feast's push API."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,15 +13,25 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
+from linksage.feature_store.bulk import bulk_materialize
 from linksage.feature_store.dask_tokens import identity_dask_tokens
-from linksage.feature_store.embedding_guard import EmbeddingValidationError, check_embeddings
+from linksage.feature_store.embedding_guard import (
+    EmbeddingValidationError,
+    check_embeddings,
+    in_published_form,
+)
+from linksage.feature_store.embeddings import with_feature_ts
 from linksage.feature_store.reads import utc_column
 from linksage.feature_store.repo import (
+    CANDIDATE_FILE,
     ENTITY_ID,
     FEATURE_TS,
+    PUBLISHED_FILE,
     FeatureStoreError,
+    MaterializeMethod,
     OnlineStoreKind,
     apply_repo,
+    embedding_files,
     ensure_repo,
     open_store,
     write_settings,
@@ -30,12 +42,13 @@ from linksage.io import write_parquet
 def check_embedding_files(
     repo_dir: Path | str, *, embedding_dim: int, model_version: str | None = None
 ) -> dict[str, pa.Table]:
-    """Guard the door: check `data/member_embeddings.parquet` and `data/job_embeddings.parquet`
-    (each file's rules, then that both come from the same model). Writes nothing."""
-    data = Path(repo_dir) / "data"
+    """Guard the door: check each entity's newest embeddings file (`embedding_files`: the
+    candidate `data/<entity>_embeddings.parquet`, or the published `data/<entity>_gnn.parquet`
+    on a re-run), each file's rules, then that both come from the same model. Writes nothing."""
+    files = embedding_files(repo_dir)
     checked = {
         entity: check_embeddings(
-            data / f"{entity}_embeddings.parquet",
+            files[entity],
             id_column=id_column,
             embedding_dim=embedding_dim,
             model_version=model_version,
@@ -44,20 +57,30 @@ def check_embedding_files(
     }
     versions = {e: t["model_version"][0].as_py() for e, t in checked.items()}
     if versions["member"] != versions["job"]:
+        member, job = files["member"], files["job"]
         raise EmbeddingValidationError(
-            f"{data}: column model_version differs between member_embeddings.parquet "
-            f"({versions['member']!r}) and job_embeddings.parquet ({versions['job']!r})"
+            f"{member.parent}: column model_version differs between {member.name} "
+            f"({versions['member']!r}) and {job.name} ({versions['job']!r})"
         )
     return checked
 
 
 def publish_embeddings(repo_dir: Path | str, checked: dict[str, pa.Table]) -> dict[str, int]:
-    """Write checked embeddings as the GNN views' sources (`data/<entity>_gnn.parquet`, with
-    `feature_ts`). Returns rows per view."""
-    data = Path(repo_dir) / "data"
+    """Make checked candidates the GNN views' sources (`data/<entity>_gnn.parquet`): a candidate
+    already in the published form (what `linksage embed` writes) is renamed, so each embedding
+    stays on disk once; any other is written normalized with `feature_ts`, then removed. An
+    entity without a candidate was published before and is left as it is. Returns rows per view."""
+    repo_dir = Path(repo_dir)
     for entity, table in checked.items():
-        table = table.append_column(FEATURE_TS, table["event_timestamp"])
-        write_parquet(table, data / f"{entity}_gnn.parquet")
+        candidate = repo_dir / CANDIDATE_FILE.format(entity=entity)
+        published = repo_dir / PUBLISHED_FILE.format(entity=entity)
+        if not candidate.is_file():
+            continue
+        if in_published_form(candidate, ENTITY_ID[entity]):
+            os.replace(candidate, published)
+        else:
+            write_parquet(with_feature_ts(table), published)
+            candidate.unlink()
     return {f"{e}_gnn": t.num_rows for e, t in checked.items()}
 
 
@@ -87,9 +110,12 @@ def prepare_and_materialize(
     model_version: str | None = None,
     online_store: OnlineStoreKind = "sqlite",
     redis_connection_string: str | None = None,
+    method: MaterializeMethod = "bulk",
 ) -> dict[str, int]:
     """The whole door: check embeddings (refusing before anything is written), write settings,
-    publish the checked embeddings, apply the definitions and materialize [start, end]."""
+    publish the checked embeddings, apply the definitions and materialize [start, end] with
+    `method` (`bulk_materialize`, or `feast materialize` through Feast's API). Returns the
+    published rows per GNN view."""
     repo_dir = ensure_repo(repo_dir)
     data = repo_dir / "data"
     for name in ("member_profile", "job_profile"):
@@ -108,7 +134,10 @@ def prepare_and_materialize(
     write_settings(repo_dir, ttl_days=ttl_days, embedding_dim=embedding_dim)
     rows = publish_embeddings(repo_dir, checked)
     apply_repo(repo_dir, **store_kwargs)
-    materialize(repo_dir, start=start, end=end, **store_kwargs)
+    if method == "bulk":
+        bulk_materialize(repo_dir, start=start, end=end, **store_kwargs)
+    else:
+        materialize(repo_dir, start=start, end=end, **store_kwargs)
     return rows
 
 

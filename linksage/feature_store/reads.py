@@ -16,6 +16,7 @@ from linksage.feature_store.dask_tokens import identity_dask_tokens
 from linksage.feature_store.repo import (
     FEATURE_TS,
     FeatureStoreError,
+    OfflineStoreKind,
     get_feature_service,
     open_store,
 )
@@ -57,6 +58,7 @@ def historical_features(
     join_budget_rows: int = _JOIN_BUDGET_ROWS,
     join_keys: Sequence[str] = ("member_id", "job_id"),
     progress: bool = False,
+    offline_store: OfflineStoreKind = "file",
 ) -> pd.DataFrame:
     """Point-in-time correct training frame via Feast's `get_historical_features`.
 
@@ -67,12 +69,13 @@ def historical_features(
     is visible). Rows come back in the input order, one per input row. Only the views keyed by
     one of `join_keys` are joined (e.g. `("job_id",)` for job features alone). Each Feast call
     gets at most `chunk_rows` keys, and fewer when the view holds many rows per entity, so that
-    keys x rows per entity stays within `join_budget_rows`.
+    keys x rows per entity stays within `join_budget_rows`. `offline_store="spark"` joins
+    through Feast's Spark offline store (feature_store.spark.yaml) instead of the file store.
     """
     required = [c for c in ("member_id", "job_id", "event_timestamp") if c not in entity_df]
     if required:
         raise FeatureStoreError(f"entity_df is missing column(s): {', '.join(required)}")
-    store = open_store(repo_dir)
+    store = open_store(repo_dir, offline_store=offline_store)
     service = get_feature_service(store, feature_service)
     out = entity_df.copy()
     out["event_timestamp"] = utc_column(out["event_timestamp"], "event_timestamp")
@@ -107,12 +110,22 @@ def historical_features(
                     entity_df=keys.iloc[i : i + chunk], features=refs, full_feature_names=True
                 )
                 parts.append(job.to_df())
-        joined = pd.concat(parts, ignore_index=True)
+        joined = _utc_datetimes(pd.concat(parts, ignore_index=True), f"{view}__")
         joined["event_timestamp"] = pd.to_datetime(joined["event_timestamp"], utc=True)
         out = out.merge(joined, on=[join_key, "event_timestamp"], how="left", validate="m:1")
     for col in feature_ts_columns(out):
         out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[us, UTC]")
     return out
+
+
+def _utc_datetimes(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Timestamp features as UTC microseconds whichever offline store joined them: Spark returns
+    them naive in its session time zone (UTC in feature_store.spark.yaml), the file store as
+    UTC."""
+    for col in frame.columns:
+        if col.startswith(prefix) and pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = pd.to_datetime(frame[col], utc=True).astype("datetime64[us, UTC]")
+    return frame
 
 
 def feature_ts_columns(frame: pd.DataFrame) -> list[str]:
