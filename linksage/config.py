@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from linksage.ebr_config import EbrNegatives
 from linksage.errors import ConfigError
 from linksage.targeting_config import TargetingSection
 from linksage.timeutil import utc_datetime
@@ -197,6 +198,7 @@ class RankerParams(_Section):
         "engagements, so that the ranking metrics rank a realistic candidate list",
     )
     early_stopping_patience: int = Field(2, ge=1)
+    ebr_negatives: EbrNegatives = EbrNegatives()  # linksage/ebr_config.py
 
 
 class RankersSection(RankerParams):

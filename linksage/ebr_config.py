@@ -1,0 +1,51 @@
+"""The config's `rankers.ebr_negatives` section: which negatives EBR's two towers train against
+(rankers/hard_negatives.py, docs/retrieval.md).
+
+It is part of the one ExperimentConfig (`linksage.config`, through RankerParams), validated with it
+at load; it lives in its own module only because linksage/config.py is at the 400-line limit.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NegativeStrategy = Literal["in_batch", "seen", "mined", "curriculum"]
+
+
+class EbrNegatives(BaseModel):
+    """Every strategy in `strategies` is trained at the setting tuning chose (with in-batch
+    negatives); the best validation recall wins, the first of ties (so list in_batch first)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    strategies: tuple[NegativeStrategy, ...] = Field(
+        ("in_batch", "seen", "mined", "curriculum"),
+        min_length=1,
+        description="in_batch: the other positives of the batch only; seen: plus jobs the member "
+        "saw in the same window and did not apply to; mined: plus the hardest live jobs of the "
+        "day by the current towers; curriculum: in_batch first, then seen and mined",
+    )
+    per_positive: int = Field(
+        16,
+        ge=1,
+        description="extra candidates per training positive (seen jobs, or live jobs of its day "
+        "the member has not applied to, drawn with a fixed seed)",
+    )
+    num_hard_negatives: int = Field(
+        32,
+        ge=1,
+        description="mined, curriculum: tfrs HardNegativeMining keeps this many highest-scoring "
+        "negatives per positive (of the batch's positives and its own extra candidates)",
+    )
+    warmup_epochs: int = Field(
+        1, ge=1, description="curriculum: in-batch negatives only for this many epochs"
+    )
+
+    @field_validator("strategies")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"name each strategy once, got {list(v)}")
+        return v
