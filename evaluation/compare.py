@@ -285,8 +285,8 @@ def compare(
 
 
 def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules) -> None:
-    """Record the training positives, the tuning choices and the verdict of one task's
-    comparison."""
+    """Record the training positives, the tuning choices (EBR: and the negatives compared) and
+    the verdict of one task's comparison."""
     task = result.task
     positives = control.training_positives.get(task)
     result.training_positives = (
@@ -295,6 +295,10 @@ def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules
     result.tuning = {
         "control": control.tuning.get(task, {}),
         "treatment": treatment.tuning.get(task, {}),
+    }
+    result.negatives = {
+        "control": control.negatives.get(task, {}),
+        "treatment": treatment.negatives.get(task, {}),
     }
     result.verdict = decide(
         result.primary_metric,

@@ -1,7 +1,7 @@
 """The report's opening: one verdict per task, then what each verdict rests on (baselines, seed
-spread, candidate-list and corpus sizes, the settings tuning chose), as (kind, payload) blocks
-that evaluation.report writes as markdown and HTML. Rendering only: results are read, never
-imported at run time.
+spread, candidate-list and corpus sizes, the settings tuning chose, EBR's negatives), as (kind,
+payload) blocks that evaluation.report writes as markdown and HTML. Rendering only: results are
+read, never imported at run time.
 """
 
 from __future__ import annotations
@@ -145,6 +145,31 @@ def _tuning_blocks(c: Comparison, tasks: list[TaskResult]) -> list:
     ]  # fmt: skip
 
 
+def _negatives_blocks(c: Comparison, tasks: list[TaskResult]) -> list:
+    """EBR: each negatives strategy's validation metric per arm and seed, and the one kept."""
+    runs = [(t.task, name, seed, r) for t in tasks
+            for arm, name in (("control", c.control), ("treatment", c.treatment))
+            for seed, r in sorted(t.negatives.get(arm, {}).items())]  # fmt: skip
+    if not runs:
+        return []
+    strategies = list(dict.fromkeys(s for *_, r in runs for s in [*r["validation"], *r["skipped"]]))
+    rows = [[task, name, str(seed), r["metric"]]
+            + [_f(r["validation"][s]) if s in r["validation"] else "skipped" for s in strategies]
+            + [r["chosen"]] for task, name, seed, r in runs]  # fmt: skip
+    notes = sorted({f"{s}: {why}" for *_, r in runs for s, why in r["skipped"].items()})
+    return [
+        ("fold", "EBR negatives: each strategy's validation recall, and the one kept"),
+        ("heading", "### EBR negatives (chosen on the validation slice)"),
+        ("text", "Each arm trained every strategy at the setting tuning chose (in-batch "
+                 "negatives; seen: plus jobs the member saw and did not apply to; mined: plus the "
+                 "hardest live jobs by the current towers; curriculum: in-batch first, then both) "
+                 "and kept the best validation metric. The test window played no part."
+                 + (" Skipped: " + "; ".join(notes) + "." if notes else "")),
+        ("table", ["task", "arm", "seed", "validation metric", *strategies, "chosen"], rows),
+        ("endfold",),
+    ]  # fmt: skip
+
+
 def evidence_blocks(c: Comparison) -> list:
     """Baselines, seed spread and candidate sizes, each a foldable section in HTML."""
     tasks = list(c.tasks.values())
@@ -175,4 +200,4 @@ def evidence_blocks(c: Comparison) -> list:
          _candidate_rows(tasks)),
         ("endfold",),
     ]  # fmt: skip
-    return blocks + _tuning_blocks(c, tasks)
+    return blocks + _tuning_blocks(c, tasks) + _negatives_blocks(c, tasks)

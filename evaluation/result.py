@@ -44,6 +44,8 @@ class TaskResult:
     training_positives: int | None = None
     # arm ("control"/"treatment") -> seed -> the setting its run chose on the validation slice
     tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
+    # EBR: arm -> seed -> its negatives strategies' validation metric and the chosen one
+    negatives: dict[str, dict[int, dict]] = field(default_factory=dict)
     verdict: Verdict | None = None  # set by evaluation.compare.compare
     # EBR: the retrieval rules comparison computed by the caller (linksage.cli.retrieve), as is
     retrieval_rules: dict | None = None
@@ -75,6 +77,7 @@ class TaskResult:
             **self.evidence(),
             **({"rules": self.retrieval_rules} if self.retrieval_rules else {}),
             **({"tuning": self.tuning_json()} if any(self.tuning.values()) else {}),
+            **({"negatives": _by_seed(self.negatives)} if any(self.negatives.values()) else {}),
         }
 
     def evidence(self) -> dict:
@@ -237,3 +240,8 @@ class Report:
 
 def _num(x: float) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _by_seed(per_arm: dict[str, dict[int, dict]]) -> dict:
+    """{arm: {seed: record}} with the seeds as strings (JSON keys)."""
+    return {arm: {str(s): r for s, r in per.items()} for arm, per in per_arm.items()}

@@ -39,6 +39,8 @@ class Arm:
     training_positives: dict[str, int | None] = field(default_factory=dict)
     # task -> seed -> the setting the run chose on the validation slice (`tuning_choice`)
     tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
+    # EBR -> seed -> each negatives strategy's validation metric and the chosen one
+    negatives: dict[str, dict[int, dict]] = field(default_factory=dict)
 
     def seeds(self, task: str) -> list[int]:
         """Seeds available for a task, sorted."""
@@ -99,6 +101,17 @@ def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     }
 
 
+def negatives_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
+    """EBR's negatives strategies compared on the validation slice (validation_metrics.json's
+    `negatives`, which rankers/hard_negatives.py writes): `metric`, `validation` (strategy ->
+    value), `chosen`, `skipped` (strategy -> why). None for a run without the record."""
+    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "validation_metrics.json"
+    record = json.loads(path.read_text()).get("negatives") if path.is_file() else None
+    if not record:
+        return None
+    return {k: record[k] for k in ("metric", "validation", "chosen", "skipped")}
+
+
 def available_seeds(run_dir: Path, task: str, arm: str) -> list[int]:
     """Seeds whose predictions exist for (task, arm) under a run directory."""
     base = Path(run_dir) / "rankers" / task / arm
@@ -129,4 +142,6 @@ def load_arm(run_dir: Path, arm: str, *, tasks=TASKS, seeds=None, name: str | No
             out.training_positives[task] = training_positives(run_dir, task, arm, min(frames))
             choices = {s: tuning_choice(run_dir, task, arm, s) for s in frames}
             out.tuning[task] = {s: c for s, c in choices.items() if c is not None}
+            negatives = {s: negatives_choice(run_dir, task, arm, s) for s in frames}
+            out.negatives[task] = {s: n for s, n in negatives.items() if n is not None}
     return out
