@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,9 +13,12 @@ import tensorflow as tf
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import dataset, timed_fit
-from rankers.models import TwoTowerRetrieval
+from rankers.hard_negative_model import retrieval_model
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
+
+if TYPE_CHECKING:
+    from rankers.hard_negatives import NegativePool
 
 BUCKET = pd.Timedelta(days=1)
 
@@ -53,18 +58,25 @@ def train_retrieval(
     dropout: float = 0.0,
     gnn_inputs: str = "raw",
     projection_dim: int = 8,
+    negatives: str = "in_batch",
+    pool: NegativePool | None = None,
 ) -> RunResult:
-    """Fit both towers on (request, applied job) pairs; rank the live corpus per validation
+    """Fit both towers on (request, applied job) pairs against the `negatives` strategy (its
+    candidates in `pool`: rankers/hard_negatives.py); rank the live corpus per validation
     request (the test requests are ranked by the result's `test_predictions()`)."""
-    model = TwoTowerRetrieval(
+    model, arrays = retrieval_model(
         plan,
+        frames["train"],
+        negatives=negatives,
+        pool=pool,
+        batch_size=batch_size,
         embedding_dim=id_embedding_dim,
         hidden_units=hidden_units,
         dropout=dropout,
         gnn_inputs=gnn_inputs,
         projection_dim=projection_dim,
     )
-    train = dataset(plan.arrays(frames["train"]), None, batch_size=batch_size, shuffle_seed=seed)
+    train = dataset(arrays, None, batch_size=batch_size, shuffle_seed=seed)
     val = None
     if len(frames["validation"]):
         val = dataset(plan.arrays(frames["validation"]), None, batch_size=batch_size)
@@ -100,20 +112,30 @@ def train_retrieval(
         "best_epoch": _best_epoch(history),
     }
 
-    def save(staging: Path) -> dict:
-        _save_towers(member_tower, job_tower, staging / "saved_model")
-        job_source = corpus if len(corpus) else frames["train"]
-        samples = (
-            (member_tower, plan.arrays(frames["train"].head(1024), member_tower.input_names)),
-            (job_tower, plan.arrays(job_source.head(1024), job_tower.input_names)),
-        )
-        parity = {}
-        for tower, sample in samples:
-            path = export_onnx(tower, staging / f"{tower.name}.onnx")
-            parity[f"{tower.name}.onnx"] = check_parity(tower, path, sample)
-        return parity
-
+    save = partial(_export, member_tower, job_tower, plan, frames["train"], corpus)
     return RunResult(history, metrics, lambda: ranked("test"), save, timing)
+
+
+def _export(
+    member_tower: tf.keras.Model,
+    job_tower: tf.keras.Model,
+    plan: FeaturePlan,
+    train: pd.DataFrame,
+    corpus: pd.DataFrame,
+    staging: Path,
+) -> dict:
+    """The towers' SavedModel and ONNX files into `staging`; each ONNX file's parity."""
+    _save_towers(member_tower, job_tower, staging / "saved_model")
+    job_source = corpus if len(corpus) else train
+    samples = (
+        (member_tower, plan.arrays(train.head(1024), member_tower.input_names)),
+        (job_tower, plan.arrays(job_source.head(1024), job_tower.input_names)),
+    )
+    parity = {}
+    for tower, sample in samples:
+        path = export_onnx(tower, staging / f"{tower.name}.onnx")
+        parity[f"{tower.name}.onnx"] = check_parity(tower, path, sample)
+    return parity
 
 
 def _predict(tower: tf.keras.Model, arrays: dict, n: int) -> np.ndarray:

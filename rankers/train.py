@@ -34,7 +34,8 @@ from rankers.feature_schema import model_specs
 from rankers.training_frame import corpus_frame, feature_service_name, training_frame
 from rankers.windows import SPLITS, SplitWindows
 
-if TYPE_CHECKING:  # both import TensorFlow, which train_ranker imports only when it runs
+if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
+    from rankers.hard_negatives import NegativePool
     from rankers.ranking_run import RunResult
     from rankers.tuning import Setting
 
@@ -69,7 +70,7 @@ def train_ranker(
     validation metric writes the run directory, with the trials in validation_metrics.json."""
     if task not in TASKS:
         raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
-    from rankers.retrieval_run import corpus_keys
+    from rankers.hard_negatives import compare_negatives
     from rankers.tuning import SELECTION_METRIC, candidate_settings, has_gnn_vectors, tune
 
     service = feature_service or feature_service_name(task, arm)
@@ -87,15 +88,16 @@ def train_ranker(
     frames = {s: frame[frame["split"] == s].reset_index(drop=True) for s in SPLITS}
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs)
-    corpus = None
-    if task == "ebr":
-        buckets, extra = corpus_keys(frames)
-        corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
+    corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
     desc = f"{task}/{arm}/seed{seed}"
-    train = _trainer(task, frames, plan, params, seed, progress, desc, corpus, tables.jobs)
+    train = _trainer(task, frames, plan, params, seed, progress, desc, corpus, tables.jobs, pool)
     settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
     searched = isinstance(params.tuning, TuningParams)
     tuned = tune(settings, train, metric=SELECTION_METRIC[task], searched=searched)
+    # EBR: each negatives strategy at the tuned setting, the best on validation kept
+    tuned, negatives = (
+        compare_negatives(tuned, train, params, pool) if task == "ebr" else (tuned, None)
+    )
     run_params = {
         "task": task,
         "arm": arm,
@@ -116,6 +118,7 @@ def train_ranker(
         "warnings": data_warnings,
         "run_params": run_params,
         "tuning": tuned.record,
+        **({"negatives": negatives} if negatives else {}),
     }
     config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
     _write_run_dir(run_dir, tuned.result, plan, frame, metrics, config_text, title=desc)
@@ -132,6 +135,7 @@ def _trainer(
     desc: str,
     corpus: pd.DataFrame | None,
     jobs: pd.DataFrame,
+    pool: NegativePool | None = None,
 ) -> Callable[[Setting, str], RunResult]:
     """`train(setting, label)`: one trial of the task on its frames, from the same seed."""
     from rankers.fit import make_deterministic
@@ -154,10 +158,39 @@ def _trainer(
         make_deterministic(seed)  # every trial starts from the same state
         kw = {**common, **setting.train_kwargs(), "desc": f"{desc} {label}"}
         if task == "ebr":
-            return train_retrieval(frames, corpus, jobs, plan, **kw)
+            return train_retrieval(frames, corpus, jobs, plan, pool=pool, **kw)
         return train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **kw)
 
     return train
+
+
+def _retrieval_inputs(
+    task: str,
+    frames: dict[str, pd.DataFrame],
+    tables: Tables,
+    windows: SplitWindows,
+    params: RankerParams,
+    repo_dir: Path | str,
+    service: str,
+) -> tuple[pd.DataFrame | None, NegativePool | None]:
+    """EBR: the corpus (the live jobs of each validation and test day, with their features) and
+    the extra negatives of the training positives (rankers/hard_negatives.py); else None, None."""
+    if task != "ebr":
+        return None, None
+    from rankers.hard_negatives import negative_pool
+    from rankers.retrieval_run import corpus_keys
+
+    buckets, extra = corpus_keys(frames)
+    corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
+    pool = negative_pool(
+        frames["train"],
+        tables,
+        windows,
+        params.ebr_negatives,
+        repo_dir=repo_dir,
+        feature_service=service,
+    )
+    return corpus, pool
 
 
 def _write_run_dir(

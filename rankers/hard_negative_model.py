@@ -1,0 +1,108 @@
+"""EBR's two towers trained against extra negatives (the strategies: rankers/hard_negatives.py).
+
+Every training positive brings its own extra candidates (rows of the pool of job features held by
+the model). `tfrs.tasks.Retrieval` scores the batch's positives and all the extras; its
+`score_mask` lets a positive see the whole batch but only its own extras (the others' are other
+members' jobs, live at other times) and hides empty slots; accidental hits of the same job are
+removed; with `num_hard_negatives`, TFRS's HardNegativeMining keeps the highest-scoring negatives
+of each positive by the current towers. Before the strategy's first hard epoch (curriculum) the
+loss is the plain in-batch one. Validation always uses the in-batch loss, so that early stopping
+compares epochs, and runs, on one scale.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from rankers.feature_plan import FeaturePlan
+from rankers.hard_negatives import MINING, first_hard_epoch
+from rankers.models import TwoTowerRetrieval
+
+if TYPE_CHECKING:
+    from rankers.hard_negatives import NegativePool
+
+EXTRA = "extra_negatives"  # training features: [batch, per_positive] rows of the pool, -1 = empty
+
+
+class HardNegativeRetrieval(TwoTowerRetrieval):
+    """TwoTowerRetrieval whose training batches carry `EXTRA`: each positive's extra candidates,
+    in-batch only before step `hard_from_step`."""
+
+    def __init__(
+        self,
+        plan: FeaturePlan,
+        *,
+        pool: dict[str, np.ndarray],
+        num_hard_negatives: int | None,
+        hard_from_step: int,
+        **tower_kwargs,
+    ):
+        super().__init__(plan, **tower_kwargs)
+        self.pool = {name: tf.constant(pool[name]) for name in self.job_tower.input_names}
+        self.hard_task = tfrs.tasks.Retrieval(
+            remove_accidental_hits=True, num_hard_negatives=num_hard_negatives
+        )
+        self.hard_from_step = hard_from_step
+
+    def compute_loss(self, features, training: bool = False):
+        if not training or EXTRA not in features:
+            return super().compute_loss(features, training=training)
+        member, job = self.towers(features, training=True)
+        ids = features["job_id"]
+        # optimizer.iterations counts the steps taken so far: the epoch's phase, inside the graph
+        hard = self.optimizer.iterations >= self.hard_from_step
+        return tf.cond(
+            hard,
+            lambda: self._hard_loss(member, job, ids, features[EXTRA]),
+            lambda: self.task(member, job, candidate_ids=ids, compute_metrics=False),
+        )
+
+    def _hard_loss(self, member, job, ids, extra):
+        n, per = tf.shape(extra)[0], tf.shape(extra)[1]
+        flat = tf.reshape(extra, [-1])
+        rows = tf.maximum(flat, 0)  # empty slots read row 0, then the mask hides them
+        extra_features = {name: tf.gather(values, rows) for name, values in self.pool.items()}
+        extra_job = self.job_tower(extra_features, training=True)
+        own = tf.repeat(tf.cast(tf.eye(n), tf.bool), per, axis=1)  # [n, n * per]
+        mask = tf.concat([tf.ones([n, n], tf.bool), own & (flat >= 0)[tf.newaxis, :]], axis=1)
+        return self.hard_task(
+            member,
+            tf.concat([job, extra_job], axis=0),
+            candidate_ids=tf.concat([ids, tf.gather(self.pool["job_id"], rows)], axis=0),
+            score_mask=mask,
+            compute_metrics=False,
+        )
+
+
+def retrieval_model(
+    plan: FeaturePlan,
+    train: pd.DataFrame,
+    *,
+    negatives: str,
+    pool: NegativePool | None,
+    batch_size: int,
+    **tower_kwargs,
+) -> tuple[TwoTowerRetrieval, dict[str, np.ndarray]]:
+    """The model a strategy trains and its training arrays (with `EXTRA` when it adds
+    candidates); in_batch: today's TwoTowerRetrieval on the plain arrays."""
+    arrays = plan.arrays(train)
+    first = first_hard_epoch(negatives, pool.params.warmup_epochs if pool is not None else 1)
+    if first is None:
+        return TwoTowerRetrieval(plan, **tower_kwargs), arrays
+    if pool is None:
+        raise ValueError(f"EBR negatives {negatives!r} need a NegativePool")
+    steps_per_epoch = max(1, -(-len(train) // batch_size))
+    model = HardNegativeRetrieval(
+        plan,
+        pool=plan.arrays(pool.frame, plan.names("job")),
+        num_hard_negatives=pool.params.num_hard_negatives if negatives in MINING else None,
+        hard_from_step=first * steps_per_epoch,
+        **tower_kwargs,
+    )
+    arrays[EXTRA] = pool.extras(negatives)
+    return model, arrays
