@@ -40,7 +40,14 @@ def tiny_config_dict(tmp_path: Path, members: int = TINY_MEMBERS) -> dict:
         },
         "feast": {"repo_dir": str(tmp_path / "feature_repo")},
         # one setting per run (no validation-slice search), so the many tiny runs stay fast
-        "rankers": {"epochs": 1, "batch_size": 64, "hidden_units": [16], "tuning": "off"},
+        "rankers": {
+            "epochs": 1,
+            "batch_size": 64,
+            "hidden_units": [16],
+            "tuning": "off",
+            # one EBR model per run (tests/rankers/test_hard_negatives.py covers the others)
+            "ebr_negatives": {"strategies": ["in_batch"]},
+        },
         "evaluation": {"seeds": [0, 1], "bootstrap_samples": 200},
     }
 
