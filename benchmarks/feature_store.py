@@ -1,8 +1,16 @@
-"""Feature-store benchmark: materialize rows/s (SQLite, Redis), online read latency through Feast
-against reading the same rows from the same store directly, historical retrieval rows/s.
+"""Feature-store benchmark: materialize rows/s (bulk vs `feast materialize`, SQLite and Redis),
+online read latency through Feast against reading the same rows from the same store directly,
+historical retrieval rows/s.
 
     .venv/bin/python benchmarks/feature_store.py                      # 100K members x 64 dims
+    .venv/bin/python benchmarks/feature_store.py --materialize-only   # the materialize comparison
     .venv/bin/python benchmarks/feature_store.py --examples 200000    # smaller historical run
+
+Materialize: every snapshot is in the range (as in `linksage materialize`, whose range covers the
+daily snapshots of the TTL), the GNN views, each way into a fresh copy of the same applied repo:
+`feast materialize` as the CLI runs it (Feast's `FeatureStore.materialize`), the same with
+linksage's identity dask tokens (`feast.materialize: feast`), and `bulk_materialize`
+(`feast.materialize: bulk`, the default). The online stores end with the same values (tests).
 
 Redis figures need `redis-server` on PATH (a throwaway one is started on a free loopback port).
 The "direct" reads issue the same query Feast's online store issues (SQLite SELECT / Redis
@@ -35,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from linksage.feature_store import (  # noqa: E402
     apply_repo,
+    bulk_materialize,
     check_embedding_files,
     copy_repo,
     historical_features,
@@ -46,7 +55,8 @@ from linksage.feature_store.profile_features import JOB_SCHEMA, MEMBER_SCHEMA  #
 from tests.support.random_repo import random_embeddings, write_embedding_tables  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
-GNN_REFS = [f"{v}:{f}" for v in ("member_gnn", "job_gnn") for f in ("embedding", "model_version")]
+GNN_VIEWS = ["member_gnn", "job_gnn"]
+GNN_REFS = [f"{v}:{f}" for v in GNN_VIEWS for f in ("embedding", "model_version")]
 
 
 def _random_profile(schema: pa.Schema, ids: np.ndarray, times, rng) -> pa.Table:
@@ -204,6 +214,55 @@ def online_latency(
     return {k: _percentiles(v) for k, v in timings.items()}
 
 
+def compare_materialize(
+    repo: Path, work: Path, times, *, plain: bool, figures: dict, entities: int, **store_kwargs
+) -> Path:
+    """Materialize the GNN views over every snapshot three ways (each into a fresh copy of the
+    applied `repo`); record rows/s and ratios; return the bulk copy (materialized)."""
+    views = GNN_VIEWS
+    start, end = times[0], times[-1]
+    store_label = "Redis" if store_kwargs else "SQLite"
+    ways = {
+        "bulk": lambda r: bulk_materialize(r, start=start, end=end, views=views, **store_kwargs),
+        "feast + identity tokens": lambda r: materialize(
+            r, start=start, end=end, views=views, **store_kwargs
+        ),
+    }
+    if plain:  # Feast's API exactly as `feast materialize START END` calls it
+        ways["feast materialize"] = lambda r: open_store(r, **store_kwargs).materialize(
+            start_date=start, end_date=end, feature_views=views
+        )
+    seconds, copies = {}, {}
+    for way, run in ways.items():
+        copies[way] = work / f"{store_label}-{way.replace(' ', '_')}"
+        shutil.copytree(repo, copies[way])
+        if store_kwargs:
+            _flush_redis(store_kwargs["redis_connection_string"])
+        _, seconds[way] = timed(
+            f"materialize {store_label}: {way}", lambda run=run, path=copies[way]: run(path)
+        )
+    rows = sum(pq.read_metadata(repo / "data" / f"{v}.parquet").num_rows for v in views)
+    for way, t in seconds.items():
+        figures[f"materialize {store_label}: {way}"] = (
+            f"{entities / t:,.0f} rows/s ({entities:,} entities online from {rows:,} source rows, "
+            f"{t:.1f}s)"
+        )
+    for way, t in seconds.items():
+        if way != "bulk":
+            figures[f"  bulk vs {way} ({store_label})"] = f"x{t / seconds['bulk']:.1f}"
+    for way, copy in copies.items():
+        if way != "bulk":
+            shutil.rmtree(copy, ignore_errors=True)
+    return copies["bulk"]
+
+
+def _flush_redis(connection_string: str) -> None:
+    import redis
+
+    host, port = connection_string.split(":")
+    redis.Redis(host=host, port=int(port)).flushall()
+
+
 def timed(label: str, fn):
     print(f"... {label}", flush=True)
     t = time.perf_counter()
@@ -223,6 +282,14 @@ def main() -> None:
     p.add_argument("--jobs-per-request", type=int, default=10)
     p.add_argument("--skip-redis", action="store_true")
     p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() before timed reads")
+    p.add_argument(
+        "--materialize-only", action="store_true", help="only the SQLite materialize comparison"
+    )
+    p.add_argument(
+        "--no-plain-feast",
+        action="store_true",
+        help="leave out plain `feast materialize` (the slow baseline) for large runs",
+    )
     args = p.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-feast-"))
@@ -241,16 +308,16 @@ def main() -> None:
         n_guard = sum(t.num_rows for t in checked.values())
         figures["guard (check embeddings)"] = f"{n_guard / t_guard:,.0f} rows/s ({n_guard:,} rows)"
         publish_embeddings(repo, checked)
+        del checked
         apply_repo(repo)
-        last = times[-1]
-        _, t_sql = timed(
-            "materialize sqlite",
-            lambda: materialize(repo, start=last, end=last, views=["member_gnn", "job_gnn"]),
-        )
         n_mat = args.members + args.jobs
-        figures["materialize SQLite"] = (
-            f"{n_mat / t_sql:,.0f} rows/s ({n_mat:,} rows x {args.dim} dims, {t_sql:.1f}s)"
+        bulk_repo = compare_materialize(
+            repo, work, times, plain=not args.no_plain_feast, figures=figures, entities=n_mat
         )
+        if args.materialize_only:
+            return _print(figures, f"{args.dim} dims, {args.snapshots} daily snapshots")
+        shutil.rmtree(repo)
+        repo = bulk_repo
         store = open_store(repo)
         conn = sqlite3.connect(repo / "data" / "online_store.db")
         lat = online_latency(
@@ -273,17 +340,19 @@ def main() -> None:
             with local_redis_server(work) as (host, port):
                 kw = {"online_store": "redis", "redis_connection_string": f"{host}:{port}"}
                 apply_repo(repo, **kw)
-                _, t_redis = timed(
-                    "materialize redis",
-                    lambda: materialize(
-                        repo, start=last, end=last, views=["member_gnn", "job_gnn"], **kw
-                    ),
-                )
-                figures["materialize Redis"] = (
-                    f"{n_mat / t_redis:,.0f} rows/s ({n_mat:,} rows x {args.dim} dims, "
-                    f"{t_redis:.1f}s)"
+                # plain `feast materialize` is left out on Redis: its dask hashing is the same
+                compare_materialize(
+                    repo, work, times, plain=False, figures=figures, entities=n_mat, **kw
                 )
                 client = redis.Redis(host=host, port=port)
+                client.flushall()
+                empty = client.info("memory")["used_memory"]
+                bulk_materialize(repo, start=times[0], end=times[-1], views=GNN_VIEWS, **kw)
+                used = client.info("memory")["used_memory"] - empty
+                figures["Redis memory, GNN views"] = (
+                    f"{used / n_mat:,.0f} bytes per entity ({args.dim} dims; {used / 2**20:,.0f} "
+                    f"MiB for {n_mat:,})"
+                )
                 lat = online_latency(
                     open_store(repo, **kw),
                     lambda m, j: _redis_direct(client, m, j),
@@ -326,9 +395,13 @@ def main() -> None:
         figures["parquet build (not Feast)"] = f"{t_build:.1f}s"
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("\nfeature store benchmark")
+    _print(figures, f"{args.dim} dims, {args.snapshots} daily snapshots")
+
+
+def _print(figures: dict, what: str) -> None:
+    print(f"\nfeature store benchmark ({what})")
     for k, v in figures.items():
-        print(f"  {k:<34} {v}")
+        print(f"  {k:<46} {v}")
 
 
 def _report_latency(figures: dict, store: str, lat: dict, batch: int, gc_freeze: bool) -> None:
