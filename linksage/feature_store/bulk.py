@@ -75,13 +75,19 @@ def newest_rows(
 
 
 def _source_path(store, view) -> Path:
-    """The parquet file behind a view's batch source (FileSource only)."""
+    """The parquet file behind a view's batch source (a FileSource without a created timestamp
+    or field mapping: what the linksage views use)."""
     source = view.batch_source
     path = getattr(source, "path", None)
     if type(source).__name__ != "FileSource" or not path:
         raise FeatureStoreError(
             f"view {view.name}: bulk materialize reads parquet FileSources only, its source is "
             f"{type(source).__name__}; set feast.materialize: feast in the config"
+        )
+    if source.created_timestamp_column or source.field_mapping:
+        raise FeatureStoreError(
+            f"view {view.name}: bulk materialize does not apply a created timestamp or a field "
+            "mapping; set feast.materialize: feast in the config"
         )
     path = Path(path)
     return path if path.is_absolute() else Path(store.repo_path) / path
