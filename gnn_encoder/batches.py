@@ -36,7 +36,7 @@ class BatchKey:
 
 
 def _apply(value, fn):
-    """`fn` applied to every tensor in a (nested dict / list of) tensors; other values kept."""
+    """`fn` applied to a tensor or to every tensor of a dict; other values are kept."""
     if isinstance(value, torch.Tensor):
         return fn(value)
     if isinstance(value, dict):

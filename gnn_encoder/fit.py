@@ -4,6 +4,7 @@ validation AUC.
 Each epoch shuffles the labels of every training slice into batches and shuffles the batches
 across slices. Under ``torchrun`` (DistributedDataParallel, gloo) every rank draws the same
 shuffle and takes an equal share of the batches, so the ranks' all-reduces stay in step.
+The batches themselves (sampled subgraphs, inputs) come from gnn_encoder.batches' DataLoader.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class EarlyStopping:
 def make_optimizer(model: nn.Module, params: GnnParams, device: torch.device):
     """AdamW, with its fused kernel on CPU and CUDA (one pass over each parameter instead of a
     dozen whole-tensor ops): the attribute embeddings make every step update ~13M parameters
-    at the paper config, and the unfused step was a fifth of it."""
+    at the paper config, where the fused step takes ~10x less time than the unfused one."""
     return torch.optim.AdamW(
         model.parameters(),
         lr=params.learning_rate,
@@ -206,7 +207,9 @@ def device_batch_size(params: GnnParams, device: torch.device) -> int:
     return params.batch_size
 
 
-def epoch_keys(batches: list[Batch], mine: list[int], *, seed: int, rank: int, epoch: int):
+def epoch_keys(
+    batches: list[Batch], mine: list[int], *, seed: int, rank: int, epoch: int
+) -> list[BatchKey]:
     """The BatchKeys of this rank's batches: each batch's sampling generator is seeded by
     (seed, rank, epoch, batch), so any process that prepares it draws the same subgraph."""
     return [BatchKey(batches[b][0], batches[b][1], (seed, rank, epoch, int(b))) for b in mine]

@@ -84,8 +84,8 @@ class InputEncoder(nn.Module):
         out = {}
         for t, x in x_dict.items():
             out[t] = self.linear[t](x) if t in self.linear else self.embedding[t](x)
-            if rows is not None and t in rows:
-                out[t] = out[t][rows[t]]
+            if rows is not None and t in rows:  # index_select: its backward is index_add_
+                out[t] = out[t].index_select(0, rows[t])
         return out
 
 
