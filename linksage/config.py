@@ -128,8 +128,8 @@ class GnnParams(_Section):
         0,
         ge=0,
         description="DataLoader worker processes sampling the next GNN batches while the model "
-        "trains on this one (0 = in the training process; a worker pays only with an idle "
-        "core: benchmarks/train_gnn.py measures both)",
+        "trains on this one (0 = in the training process; on a shared 2-core machine a worker "
+        "was slower: benchmarks/train_gnn.py measures both)",
     )
     learning_rate: float = Field(3e-3, gt=0)
     seed: int = 0
