@@ -21,7 +21,10 @@ def test_evaluate_writes_reports_and_config(tiny_config, tiny_tables, clean_run)
     for name in ("report.md", "report.html", "report.json", "config.yaml"):
         assert (out / name).is_file(), name
     data = json.loads((out / "report.json").read_text())
-    assert set(data["tasks"]) == {"jymbii", "search", "taj", "ebr"}
+    # the tiny marketplace has no recruiter answer in taj's validation or test window: planned
+    # out of the run, and the report says why
+    assert set(data["tasks"]) == {"jymbii", "search", "ebr"}
+    assert "no recruiter positive_hearing_back answers" in data["details"]["taj"]["skipped"]
     assert data["leakage_audit"]["passed"] and report.leakage_audit.passed
 
 
