@@ -5,6 +5,8 @@ picked (for the leakage audit)."""
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,7 +60,7 @@ def historical_features(
     join_budget_rows: int = _JOIN_BUDGET_ROWS,
     join_keys: Sequence[str] = ("member_id", "job_id"),
     progress: bool = False,
-    offline_store: OfflineStoreKind = "file",
+    offline_store: OfflineStoreKind = "duckdb",
 ) -> pd.DataFrame:
     """Point-in-time correct training frame via Feast's `get_historical_features`.
 
@@ -69,8 +71,9 @@ def historical_features(
     is visible). Rows come back in the input order, one per input row. Only the views keyed by
     one of `join_keys` are joined (e.g. `("job_id",)` for job features alone). Each Feast call
     gets at most `chunk_rows` keys, and fewer when the view holds many rows per entity, so that
-    keys x rows per entity stays within `join_budget_rows`. `offline_store="spark"` joins
-    through Feast's Spark offline store (feature_store.spark.yaml) instead of the file store.
+    keys x rows per entity stays within `join_budget_rows`. The join runs in Feast's DuckDB
+    offline store over the repo's parquet sources; `offline_store="file"` uses Feast's file (dask)
+    store instead, `"spark"` its Spark store (feature_store.spark.yaml).
     """
     required = [c for c in ("member_id", "job_id", "event_timestamp") if c not in entity_df]
     if required:
@@ -105,7 +108,13 @@ def historical_features(
 
             starts = tqdm(starts, desc=f"{feature_service}: {view}", unit="chunk")
         for i in starts:
-            with identity_dask_tokens():
+            # DuckDB resolves the sources' relative paths against the working directory
+            with (
+                identity_dask_tokens(),
+                contextlib.chdir(store.repo_path),
+                warnings.catch_warnings(),
+            ):
+                warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
                 job = store.get_historical_features(
                     entity_df=keys.iloc[i : i + chunk], features=refs, full_feature_names=True
                 )

@@ -30,7 +30,10 @@ ENTITY_ID = {"member": "member_id", "job": "job_id"}
 GNN_VIEWS = ("member_gnn", "job_gnn")
 FEATURE_TS = "feature_ts"
 OnlineStoreKind = Literal["sqlite", "redis"]
-OfflineStoreKind = Literal["file", "spark"]
+# "duckdb": the same parquet sources joined by Feast's DuckDB offline store, which pushes the
+# point-in-time join down into DuckDB; the file (dask) store loads a view's whole source for every
+# join (4 GiB and 29 s for 2,000 keys against 2.2M embedding rows, where DuckDB took 0.6 GiB, 0.5 s)
+OfflineStoreKind = Literal["file", "duckdb", "spark"]
 # what definitions.py reads to declare its parquet sources for Spark (SparkSource)
 OFFLINE_STORE_ENV = "LINKSAGE_OFFLINE_STORE"
 MaterializeMethod = Literal["bulk", "feast"]
@@ -151,6 +154,8 @@ def open_store(
     if not yaml_path.is_file():
         raise FeatureStoreError(f"{yaml_path}: store configuration not found")
     raw = yaml.safe_load(os.path.expandvars(yaml_path.read_text()))
+    if offline_store == "duckdb":
+        raw["offline_store"] = {"type": "duckdb"}
     if online_store == "redis" and offline_store == "spark":
         raw["online_store"] = {"type": "redis", "connection_string": "localhost:6379"}
     if online_store == "redis" and redis_connection_string:
