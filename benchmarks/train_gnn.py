@@ -3,6 +3,7 @@ and the optimiser step, at the demo and the paper configs, against the path befo
 
     .venv/bin/python benchmarks/train_gnn.py [--configs demo paper] [--batches 12] [--rounds 3]
         [--members N] [--phases]
+    .venv/bin/python benchmarks/train_gnn.py --devices --threads 16 [--batch-sizes 512 2048]
 
 For each config (configs/<name>.yaml: members, hidden_dim, fanouts, batch_size, ...) it builds
 the synthetic marketplace and train-gnn's training data, then runs the same fixed batches
@@ -116,18 +117,67 @@ def run_legacy(params, maps, data, batches, phases: dict | None = None) -> tuple
     )
 
 
-def run_current(params, maps, dataset, keys, workers: int) -> tuple[float, float]:
+def run_current(
+    params, maps, dataset, keys, workers: int, device: torch.device = CPU
+) -> tuple[float, float]:
     """fit's step over `keys` (timed: the DataLoader, its workers' start, the loop; not
-    building the model or the dataset, which fit does once)."""
-    model = new_model(params, maps)
-    opt = make_optimizer(model, params, CPU)
+    building the model or the dataset, which fit does once). On CUDA the clock stops after the
+    device has finished the last step."""
+    model = new_model(params, maps).to(device)
+    opt = make_optimizer(model, params, device)
 
     def loop() -> int:
         with in_place_gradients(model, sparse_embeddings=True):  # as fit, in one process
-            loader = batch_loader(dataset, keys, workers=workers, device=CPU)
-            return train_epoch(model, opt, loader, device=CPU, desc="", progress=False)[1]
+            loader = batch_loader(dataset, keys, workers=workers, device=device)
+            pairs = train_epoch(model, opt, loader, device=device, desc="", progress=False)[1]
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return pairs
 
     return timed(loop)
+
+
+def bench_devices(config: str, args) -> None:
+    """Current path, CPU against CUDA, at the config's batch size and at larger ones (CUDA
+    wants bigger batches than a CPU core), with 0 and more loader workers."""
+    n, params, maps, data = training_data(config, args.members)
+    cuda = torch.device(args.accelerator)
+    name = torch.cuda.get_device_name(0) if cuda.type == "cuda" else cuda.type
+    print(
+        f"{config}: members={n:,} hidden={params.hidden_dim} fanouts={tuple(params.fanouts)}; "
+        f"torch threads {torch.get_num_threads()}, {name}",
+        flush=True,
+    )
+    dataset = LinkBatches(data.train_sets, tuple(params.fanouts), params.neighbour_cap)
+    results: dict[tuple[str, int, int], float] = {}
+    for batch_size in args.batch_sizes:
+        all_batches, order = epoch_batches(data.train_sets, batch_size, np.random.default_rng(0))
+        n_batches = max(args.batches * params.batch_size // batch_size, 4)
+        batches = [all_batches[b] for b in order[:n_batches]]
+        keys = epoch_keys(batches, list(range(len(batches))), seed=params.seed, rank=0, epoch=0)
+        run_current(params, maps, dataset, keys[:2], 0, cuda)  # CUDA context and kernels warm
+        for device in (CPU, cuda):
+            for workers in args.workers:
+                if device is CPU and batch_size != params.batch_size:
+                    continue  # the CPU runs at the config's batch size
+                best = max(
+                    run_current(params, maps, dataset, keys, workers, device)[0]
+                    for _ in range(args.rounds)
+                )
+                results[(str(device is CPU), batch_size, workers)] = best
+                print(
+                    f"  {'cpu' if device is CPU else cuda.type:<4} batch {batch_size:>5} loader_workers={workers}: "
+                    f"{best:9,.0f} pairs/s",
+                    flush=True,
+                )
+    best_cpu = max(v for (on_cpu, _, _), v in results.items() if on_cpu == "True")
+    (_, b, w), best_gpu = max(
+        ((k, v) for k, v in results.items() if k[0] == "False"), key=lambda kv: kv[1]
+    )
+    print(
+        f"  best CUDA (batch {b}, loader_workers={w}) / best CPU: {best_gpu / best_cpu:.1f}x",
+        flush=True,
+    )
 
 
 def current_phases(params, maps, dataset, keys) -> dict[str, float]:
@@ -206,10 +256,20 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=None, help="override the config's members")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--phases", action="store_true", help="print where each step's time goes")
+    ap.add_argument(
+        "--devices", action="store_true", help="current path on CPU against CUDA (needs a GPU)"
+    )
+    ap.add_argument(
+        "--accelerator", default="cuda", help="device compared with the CPU (cpu: a dry run)"
+    )
+    ap.add_argument("--batch-sizes", nargs="+", type=int, default=[512, 2048, 8192])
+    ap.add_argument("--workers", nargs="+", type=int, default=[0, 2])
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.devices and args.accelerator == "cuda" and not torch.cuda.is_available():
+        sys.exit("--devices needs a CUDA device; none is available")
     for config in args.configs:
-        bench(config, args)
+        (bench_devices if args.devices else bench)(config, args)
 
 
 if __name__ == "__main__":
