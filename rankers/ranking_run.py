@@ -11,10 +11,12 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.metrics import log_loss, roc_auc_score
 
+from linksage.feature_store import feature_ts_columns
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import dataset, timed_fit
 from rankers.models import DCNRanker
+from rankers.training_frame import ChunkedFrame
 
 PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
 
@@ -52,6 +54,7 @@ def train_ranking(
     frames: dict[str, pd.DataFrame],
     plan: FeaturePlan,
     *,
+    test: ChunkedFrame,
     task: str,
     seed: int,
     epochs: int,
@@ -67,8 +70,10 @@ def train_ranking(
     gnn_inputs: str = "raw",
     projection_dim: int = 8,
 ) -> RunResult:
-    """Fit the ranker on train (early stopping on validation), score validation; the test
-    window is scored by the result's `test_predictions()`."""
+    """Fit the ranker on `frames["train"]` (early stopping on `frames["validation"]`), score
+    validation; the result's `test_predictions()` joins and scores the test window chunk by
+    chunk. Its rows keep the join's `<view>__feature_ts` columns (and the query) for the
+    examples table."""
     model = DCNRanker(
         plan,
         embedding_dim=id_embedding_dim,
@@ -99,24 +104,33 @@ def train_ranking(
     )
     scorer = model.scorer()
 
-    def predict(split: str) -> np.ndarray:
-        if not len(frames[split]):
+    def predict(inputs: dict[str, np.ndarray], n_rows: int) -> np.ndarray:
+        if not n_rows:
             return np.zeros(0, dtype=np.float32)
-        return scorer.predict(arrays[split], batch_size=4096, verbose=0).ravel()
+        return scorer.predict(inputs, batch_size=4096, verbose=0).ravel().astype(np.float32)
 
-    metrics = binary_metrics(frames["validation"]["label"].to_numpy(), predict("validation"))
+    validation = frames["validation"]
+    metrics = binary_metrics(
+        validation["label"].to_numpy(), predict(arrays["validation"], len(validation))
+    )
     metrics["best_epoch"] = _best_epoch(history)
 
     def test_predictions() -> pd.DataFrame:
         columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
-        predictions = frames["test"][columns].copy()
-        predictions["score"] = predict("test").astype(np.float32)
-        return predictions
+        parts = []
+        for chunk in test.chunks():
+            keep = columns + [c for c in ("query",) if c in chunk] + feature_ts_columns(chunk)
+            part = chunk[keep].copy()
+            part["score"] = predict(plan.arrays(chunk), len(chunk))
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=[*columns, "score"])
+        return pd.concat(parts, ignore_index=True)
 
     def save(staging: Path) -> dict:
         _save_scorer(scorer, staging / "saved_model")
         path = export_onnx(scorer, staging / "model.onnx")
-        sample = arrays["test"] if len(frames["test"]) else arrays["train"]
+        sample = arrays["validation"] if len(validation) else arrays["train"]
         sample = {k: v[:1024] for k, v in sample.items()}
         return {"model.onnx": check_parity(scorer, path, sample)}
 

@@ -31,7 +31,12 @@ from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
-from rankers.training_frame import corpus_frame, feature_service_name, training_frame
+from rankers.training_frame import (
+    ChunkedFrame,
+    corpus_frame,
+    feature_service_name,
+    training_frame,
+)
 from rankers.windows import SPLITS, SplitWindows
 
 if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
@@ -84,13 +89,23 @@ def train_ranker(
         candidates_per_request=params.candidates_per_request,
     )
     specs = model_specs(open_store(repo_dir), service, task)
-    frame = training_frame(repo_dir, examples, service, task=task, progress=progress)
-    frames = {s: frame[frame["split"] == s].reset_index(drop=True) for s in SPLITS}
+    # a ranking task's test window (100+ candidates per request) is joined and scored in chunks
+    # by the run's test_predictions(); EBR's test rows are its positives alone, joined here
+    chunked = task != "ebr"
+    joined = examples[examples["split"] != "test"] if chunked else examples
+    frame = training_frame(repo_dir, joined, service, task=task, progress=progress)
+    split = frame["split"].astype(str)
+    frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
+    fitted_examples = _examples_table(frame)
+    del frame, split  # the split frames are copies: keep one
+    test = ChunkedFrame(repo_dir, examples[examples["split"] == "test"], service, task)
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs)
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
     desc = f"{task}/{arm}/seed{seed}"
-    train = _trainer(task, frames, plan, params, seed, progress, desc, corpus, tables.jobs, pool)
+    train = _trainer(
+        task, frames, test, plan, params, seed, progress, desc, corpus, tables.jobs, pool
+    )
     settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
     searched = isinstance(params.tuning, TuningParams)
     tuned = tune(settings, train, metric=SELECTION_METRIC[task], searched=searched)
@@ -113,7 +128,9 @@ def train_ranker(
         "feature_service": service,
         **tuned.result.validation_metrics,
         **tuned.result.timing,
-        "examples": {s: int(len(f)) for s, f in frames.items()},
+        "examples": {
+            s: int(len(test if chunked and s == "test" else f)) for s, f in frames.items()
+        },
         "inputs": plan.names(),
         "warnings": data_warnings,
         "run_params": run_params,
@@ -121,13 +138,14 @@ def train_ranker(
         **({"negatives": negatives} if negatives else {}),
     }
     config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
-    _write_run_dir(run_dir, tuned.result, plan, frame, metrics, config_text, title=desc)
+    _write_run_dir(run_dir, tuned.result, plan, fitted_examples, metrics, config_text, title=desc)
     return run_dir
 
 
 def _trainer(
     task: str,
     frames: dict[str, pd.DataFrame],
+    test: ChunkedFrame,
     plan: FeaturePlan,
     params: RankerParams,
     seed: int,
@@ -159,7 +177,9 @@ def _trainer(
         kw = {**common, **setting.train_kwargs(), "desc": f"{desc} {label}"}
         if task == "ebr":
             return train_retrieval(frames, corpus, jobs, plan, pool=pool, **kw)
-        return train_ranking(frames, plan, task=task, cross_layers=params.cross_layers, **kw)
+        return train_ranking(
+            frames, plan, test=test, task=task, cross_layers=params.cross_layers, **kw
+        )
 
     return train
 
@@ -197,7 +217,7 @@ def _write_run_dir(
     run_dir: Path,
     result,
     plan: FeaturePlan,
-    frame: pd.DataFrame,
+    examples: pd.DataFrame,
     metrics: dict,
     config_text: str,
     *,
@@ -214,8 +234,14 @@ def _write_run_dir(
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
         _plot_curves(result.history, staging / "curves.png", title=title)
         atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
-        write_parquet(_prediction_table(result.test_predictions()), staging / "predictions.parquet")
-        write_parquet(_examples_table(frame), staging / "examples.parquet")
+        predictions = result.test_predictions()
+        if feature_ts_columns(predictions):  # a chunk-scored test window: its joined rows
+            examples = pd.concat(
+                [examples, _examples_table(predictions.assign(split="test"))], ignore_index=True
+            )
+        kept = [c for c in predictions if c in PREDICTION_KEEP]
+        write_parquet(_prediction_table(predictions[kept]), staging / "predictions.parquet")
+        write_parquet(examples, staging / "examples.parquet")
         _replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -232,6 +258,10 @@ def _check_trainable(task: str, train: pd.DataFrame, windows: SplitWindows) -> l
         warnings.warn(message, stacklevel=3)
         return [message]
     return []
+
+
+# predictions.parquet's columns, those a task has (docs/artifacts.md)
+PREDICTION_KEEP = ("request_id", "member_id", "job_id", "at", "label", "click", "score", "rank")
 
 
 def _prediction_table(pred: pd.DataFrame) -> pd.DataFrame:
