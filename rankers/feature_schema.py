@@ -26,6 +26,9 @@ SIDE_OF_KEY = {"member_id": "member", "job_id": "job"}
 QUERY_WORDS = "query__words"
 QUERY_TITLE_OVERLAP = "query__title_overlap"
 QUERY_SKILL_OVERLAP = "query__skill_overlap"
+PROFILE_TITLE_OVERLAP = "profile__title_overlap"
+PROFILE_SKILL_OVERLAP = "profile__skill_overlap"
+PROFILE_OVERLAP_TASKS = ("jymbii", "search", "taj")
 
 
 @dataclass(frozen=True)
@@ -52,16 +55,23 @@ def id_specs() -> list[FeatureSpec]:
 
 
 def request_specs(task: str) -> list[FeatureSpec]:
-    """Features of the request itself (not stored in Feast): the search query."""
+    """Features computed at request time (not stored in Feast; rankers.request_features): the
+    search query's words and its overlap with the job (search, ebr: words only), and the
+    member-job profile overlap (jymbii, search, taj; not ebr, whose towers take no pair input)."""
+    specs = []
+    if task in ("search", "ebr"):
+        specs.append(FeatureSpec(QUERY_WORDS, "bag", "member", separator=" "))
     if task == "search":
-        return [
-            FeatureSpec(QUERY_WORDS, "bag", "member", separator=" "),
+        specs += [
             FeatureSpec(QUERY_TITLE_OVERLAP, "numeric", "pair"),
             FeatureSpec(QUERY_SKILL_OVERLAP, "numeric", "pair"),
         ]
-    if task == "ebr":
-        return [FeatureSpec(QUERY_WORDS, "bag", "member", separator=" ")]
-    return []
+    if task in PROFILE_OVERLAP_TASKS:
+        specs += [
+            FeatureSpec(PROFILE_TITLE_OVERLAP, "numeric", "pair"),
+            FeatureSpec(PROFILE_SKILL_OVERLAP, "numeric", "pair"),
+        ]
+    return specs
 
 
 def _kind(field_name: str, dtype) -> Kind | None:

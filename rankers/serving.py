@@ -1,9 +1,10 @@
 """Serving sketch: score a member's candidate jobs from the Feast online store with ONNX.
 
 The path a ranking service would call: read the run's feature service online for one member and
-its candidates (`linksage.feature_store.online_features`), add the request features (the query),
-turn them into model inputs with the run's saved `FeaturePlan`, run the ONNX model (EBR: both
-towers, score = dot product). No TensorFlow is imported.
+its candidates (`linksage.feature_store.online_features`), add the request features (the query and
+the member-job profile overlaps, as for training: `rankers.request_features`), turn them into model
+inputs with the run's saved `FeaturePlan`, run the ONNX model (EBR: both towers, score = dot
+product). No TensorFlow is imported.
 """
 
 from __future__ import annotations

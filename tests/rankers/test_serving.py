@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
 from rankers.feature_plan import FeaturePlan
 from rankers.serving import RankerService, score
+from rankers.training_frame import training_frame
 from tests.rankers.conftest import TASKS
 
 
@@ -45,3 +49,31 @@ def test_score_orders_candidates_like_the_tf_model(trained_runs, ranker_experime
     if gaps.size and gaps.min() > 1e-4:  # order is only defined where scores are apart
         assert ranked["job_id"].tolist() == tf_order
     assert ranked["score"].is_monotonic_decreasing
+
+
+def _words(*texts) -> set[str]:
+    return {w for t in texts if isinstance(t, str) for w in re.findall(r"[a-z0-9]+", t.lower())}
+
+
+@pytest.mark.parametrize("task", ["jymbii", "search", "taj"])
+def test_online_profile_overlap_is_the_training_one(trained_runs, ranker_experiment, task):
+    """Served profile overlaps count the member's words on each job, as the training join does."""
+    cfg, tables = ranker_experiment
+    service = RankerService(trained_runs[task, "control"], cfg.feast.repo_dir)
+    member = int(tables.members["member_id"].iloc[3])
+    jobs = tables.jobs["job_id"].head(25).tolist()
+    online = service.features(member, jobs, "Data engineer" if task == "search" else None)
+    cols = ["profile__title_overlap", "profile__skill_overlap"]
+    assert cols[0] in service.plan.names("pair") and cols[1] in service.plan.names("pair")
+    member_words = _words(
+        online["member_profile__title"][0], online["member_profile__top_skills"][0]
+    )
+    for col, job_col in zip(cols, ["job_profile__title", "job_profile__top_skills"], strict=True):
+        expected = [len(member_words & _words(text)) for text in online[job_col]]
+        assert online[col].tolist() == expected
+    assert online[cols].to_numpy().sum() > 0  # this member shares words with some of the jobs
+    # the online store holds the last snapshot: the point-in-time join at that time agrees
+    at = pd.Timestamp(cfg.snapshot_times()[-1])
+    examples = pd.DataFrame({"member_id": member, "job_id": jobs, "at": at})
+    joined = training_frame(cfg.feast.repo_dir, examples, service.feature_service, task=task)
+    np.testing.assert_array_equal(joined[cols].to_numpy(), online[cols].to_numpy())
