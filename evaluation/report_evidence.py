@@ -117,12 +117,19 @@ def _candidate_rows(tasks: list[TaskResult]) -> list[list[str]]:
     return rows
 
 
+def _trials_text(choice: dict) -> str:
+    if choice["searched"]:
+        return str(choice["trials"])
+    reused = choice.get("reused_from_seed")
+    return "1 (tuning off)" if reused is None else f"1 (seed {reused}'s choice)"
+
+
 def _tuning_rows(tasks: list[TaskResult], control: str, treatment: str) -> list[list[str]]:
     rows = []
     for t in tasks:
         for arm, name in (("control", control), ("treatment", treatment)):
             for seed, ch in sorted(t.tuning.get(arm, {}).items()):
-                trials = f"{ch['trials']}" if ch["searched"] else "1 (tuning off)"
+                trials = _trials_text(ch)
                 rows.append([t.task, name, str(seed), trials, f"{ch['metric']} {_f(ch['value'])}",
                              f"{ch['learning_rate']:g}", f"{ch['dropout']:g}",
                              ch["gnn_inputs"] or "–", str(ch["best_epoch"] or "–")])  # fmt: skip

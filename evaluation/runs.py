@@ -84,7 +84,8 @@ def training_positives(run_dir: Path, task: str, arm: str, seed: int) -> int | N
 def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     """The setting one ranker run chose on its validation slice (validation_metrics.json's
     `tuning`, which rankers/tuning.py writes): whether it searched, how many trials, the
-    validation metric and its value, learning_rate, dropout, gnn_inputs, best_epoch. None for a
+    validation metric and its value, learning_rate, dropout, gnn_inputs, best_epoch, and
+    `reused_from_seed` when it trained at another seed's choice. None for a
     run without the record (trained before tuning existed)."""
     path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "validation_metrics.json"
     record = json.loads(path.read_text()).get("tuning") if path.is_file() else None
@@ -94,6 +95,7 @@ def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     keep = ("learning_rate", "dropout", "gnn_inputs", "best_epoch")
     return {
         "searched": record["searched"],
+        "reused_from_seed": record.get("reused_from_seed"),
         "trials": len(record["trials"]),
         "metric": metric,
         "value": chosen.get(metric),

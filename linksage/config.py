@@ -197,6 +197,13 @@ class RankerParams(_Section):
         description="sampled live jobs added to each validation and test request built from "
         "engagements, so that the ranking metrics rank a realistic candidate list",
     )
+    train_negative_rate: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="share of training negatives kept (jymbii, search, taj; seeded, the same "
+        "rows for every arm and seed); validation and test keep every example",
+    )
     early_stopping_patience: int = Field(2, ge=1)
     ebr_negatives: EbrNegatives = EbrNegatives()  # linksage/ebr_config.py
 

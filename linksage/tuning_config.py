@@ -31,3 +31,9 @@ class TuningParams(BaseModel):
         "(the dot product alone, one scalar), projection (each through a Dense(projection_dim))",
     )
     projection_dim: int = Field(8, ge=1, description="projection: each GNN vector to this size")
+    each_seed: bool = Field(
+        False,
+        description="false: the first evaluation seed of each task and arm searches and the "
+        "other seeds train at its choice (one search per arm, the same for every arm); true: "
+        "every seed searches",
+    )

@@ -66,6 +66,21 @@ def build_examples(
     return df.reset_index(drop=True)
 
 
+def downsample_negatives(examples: pd.DataFrame, rate: float, *, seed: int = 0) -> pd.DataFrame:
+    """The examples with every positive and a seeded `rate` share of the training negatives;
+    validation and test keep every example, so choices and measurements see the true mix.
+
+    Negative downsampling (as in industrial CTR models) cuts the training cost where positives
+    are rare; it shifts the predicted probabilities, not the order of a request's candidates,
+    and the same rows are kept for every arm and seed."""
+    if rate >= 1.0:
+        return examples
+    rng = np.random.default_rng(seed)
+    drop = (examples["split"] == "train").to_numpy() & (examples["label"] == 0).to_numpy()
+    drop &= rng.random(len(examples)) >= rate
+    return examples.loc[~drop].reset_index(drop=True)
+
+
 def _windowed(df: pd.DataFrame, windows: SplitWindows) -> pd.DataFrame:
     df = df.copy()
     df["at"] = pd.to_datetime(df["at"], utc=True)

@@ -279,6 +279,20 @@ def compare_negatives(
     return Tuned(best, best_setting, tuned.record), record
 
 
+def reused_negatives(tuned: Tuned, seed: int) -> dict:
+    """The negatives record of a run trained at another seed's choice (rankers.tuning.reused):
+    the one strategy it trained and its validation metric."""
+    metric, strategy = SELECTION_METRIC["ebr"], tuned.setting.negatives
+    return {
+        "metric": metric,
+        "validation": {strategy: _num(tuned.result.validation_metrics.get(metric))},
+        "chosen": strategy,
+        "trials": {strategy: _trial(tuned.result, None)},
+        "skipped": {},
+        "reused_from_seed": seed,
+    }
+
+
 def _trial(result: RunResult, extras: np.ndarray | None) -> dict:
     """One strategy's validation recalls, best epoch and mean extra candidates per positive."""
     m = result.validation_metrics

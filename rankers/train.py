@@ -28,7 +28,7 @@ from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
 from linksage.tasks import TASKS
 from linksage.tuning_config import TuningParams
-from rankers.examples import build_examples
+from rankers.examples import build_examples, downsample_negatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
 from rankers.training_frame import (
@@ -42,7 +42,7 @@ from rankers.windows import SPLITS, SplitWindows
 if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
     from rankers.hard_negatives import NegativePool
     from rankers.ranking_run import RunResult
-    from rankers.tuning import Setting
+    from rankers.tuning import Setting, Tuned
 
 
 class RankerDataError(InsufficientDataError):
@@ -64,6 +64,7 @@ def train_ranker(
     feature_service: str | None = None,
     config_yaml: str | None = None,
     tables: Tables | None = None,
+    reuse_from: Path | None = None,
     progress: bool = True,
 ) -> Path:
     """Train one task and arm with one seed; return its run directory.
@@ -72,12 +73,11 @@ def train_ranker(
     nearline-fresh service). Sampled negatives use a fixed seed, so every arm and seed of a task
     sees the same examples; `seed` drives initialisation and shuffling. Every setting of the
     search (`params.tuning`, rankers/tuning.py) trains on the same frames; the one with the best
-    validation metric writes the run directory, with the trials in validation_metrics.json."""
+    validation metric writes the run directory, with the trials in validation_metrics.json.
+    `reuse_from`: a finished run directory of the same task and arm (another seed) whose choice
+    this run trains at, without a search (rankers.tuning.each_seed false)."""
     if task not in TASKS:
         raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
-    from rankers.hard_negatives import compare_negatives
-    from rankers.tuning import SELECTION_METRIC, candidate_settings, has_gnn_vectors, tune
-
     service = feature_service or feature_service_name(task, arm)
     run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
     tables = tables if tables is not None else read_tables(data_dir, validate=False)
@@ -88,6 +88,8 @@ def train_ranker(
         negatives_per_request=params.negatives_per_request,
         candidates_per_request=params.candidates_per_request,
     )
+    if task != "ebr":  # EBR's examples are its positives
+        examples = downsample_negatives(examples, params.train_negative_rate)
     specs = model_specs(open_store(repo_dir), service, task)
     # a ranking task's test window (100+ candidates per request) is joined and scored in chunks
     # by the run's test_predictions(); EBR's test rows are its positives alone, joined here
@@ -106,13 +108,7 @@ def train_ranker(
     train = _trainer(
         task, frames, test, plan, params, seed, progress, desc, corpus, tables.jobs, pool
     )
-    settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
-    searched = isinstance(params.tuning, TuningParams)
-    tuned = tune(settings, train, metric=SELECTION_METRIC[task], searched=searched)
-    # EBR: each negatives strategy at the tuned setting, the best on validation kept
-    tuned, negatives = (
-        compare_negatives(tuned, train, params, pool) if task == "ebr" else (tuned, None)
-    )
+    tuned, negatives = _tuned(task, params, plan, train, pool, reuse_from)
     run_params = {
         "task": task,
         "arm": arm,
@@ -140,6 +136,35 @@ def train_ranker(
     config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
     _write_run_dir(run_dir, tuned.result, plan, fitted_examples, metrics, config_text, title=desc)
     return run_dir
+
+
+def _tuned(
+    task: str,
+    params: RankerParams,
+    plan: FeaturePlan,
+    train: Callable[[Setting, str], RunResult],
+    pool: NegativePool | None,
+    reuse_from: Path | None,
+) -> tuple[Tuned, dict | None]:
+    """The chosen trial and EBR's negatives record: the search (rankers/tuning.py) and, for EBR,
+    each negatives strategy at its setting; or, with `reuse_from`, one run at that run's choice."""
+    from rankers.hard_negatives import compare_negatives, reused_negatives
+    from rankers.tuning import SELECTION_METRIC, candidate_settings, has_gnn_vectors, reused, tune
+
+    metric = SELECTION_METRIC[task]
+    choice = reused(reuse_from, ebr=task == "ebr") if reuse_from is not None else None
+    if choice is not None:
+        tuned = tune([choice.setting], train, metric=metric, searched=False)
+        tuned.record["reused_from_seed"] = choice.seed
+        negatives = reused_negatives(tuned, choice.seed) if task == "ebr" else None
+        return tuned, negatives
+    settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
+    searched = isinstance(params.tuning, TuningParams)
+    tuned = tune(settings, train, metric=metric, searched=searched)
+    if task != "ebr":
+        return tuned, None
+    # EBR: each negatives strategy at the tuned setting, the best on validation kept
+    return compare_negatives(tuned, train, params, pool)
 
 
 def _trainer(

@@ -18,10 +18,12 @@ whose metric is undefined never wins). Only the chosen trial scores the test win
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linksage.config import RankerParams
@@ -84,6 +86,33 @@ def candidate_settings(params: RankerParams, *, gnn: bool, two_tower: bool) -> l
             "be an input there; add raw or projection"
         )
     return [Setting(lr, d, modes[i % len(modes)]) for i, (lr, d) in enumerate(shared)]
+
+
+@dataclass(frozen=True)
+class Reused:
+    """The setting another seed's run of the same task and arm chose, and that seed."""
+
+    setting: Setting
+    seed: int
+
+
+def reused(run_dir: Path, *, ebr: bool) -> Reused | None:
+    """The choice recorded in `run_dir`'s validation_metrics.json (EBR: with its negatives
+    strategy); None when that run is absent or kept no record (then this run searches)."""
+    path = Path(run_dir) / "validation_metrics.json"
+    if not path.is_file():
+        return None
+    metrics = json.loads(path.read_text())
+    chosen = (metrics.get("tuning") or {}).get("chosen")
+    if not chosen:
+        return None
+    fields = {k: chosen[k] for k in ("learning_rate", "dropout", "gnn_inputs")}
+    if ebr:
+        from rankers.hard_negatives import EbrSetting  # TensorFlow-free, but EBR-only
+
+        negatives = (metrics.get("negatives") or {}).get("chosen", "in_batch")
+        return Reused(EbrSetting(**fields, negatives=negatives), int(metrics["seed"]))
+    return Reused(Setting(**fields), int(metrics["seed"]))
 
 
 def diagonal_grid(a: Sequence[float], b: Sequence[float]) -> list[tuple[float, float]]:

@@ -14,6 +14,7 @@ from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError, InsufficientDataError
 from linksage.io import atomic_write_text
 from linksage.tasks import TASKS
+from linksage.tuning_config import TuningParams
 
 console = Console()
 
@@ -79,7 +80,13 @@ def train_ranker_from_config(
         "params": config.rankers.params(),
         "config_yaml": config.to_yaml(),
     }
-    return train_ranker(**{**kwargs, **overrides})
+    kwargs |= overrides
+    # one search per arm: the first seed's choice, unless every seed searches
+    tuning, first = kwargs["params"].tuning, config.evaluation.seeds[0]
+    if isinstance(tuning, TuningParams) and not tuning.each_seed and seed != first:
+        out = Path(kwargs["output_dir"])
+        kwargs.setdefault("reuse_from", out / "rankers" / task / arm / f"seed{first}")
+    return train_ranker(**kwargs)
 
 
 def train_ranker_command(

@@ -194,3 +194,28 @@ def test_examples_never_come_from_outside_their_window(
         at = ex.loc[ex["split"] == split, "at"]
         assert ((at >= lo) & (at < hi)).all()
     assert set(ex["split"].astype(str)) <= {"train", "validation", "test"}
+
+
+def test_downsampling_keeps_every_positive_and_a_seeded_share_of_training_negatives():
+    from rankers.examples import downsample_negatives
+
+    n = 4000
+    examples = pd.DataFrame(
+        {
+            "split": pd.Categorical(
+                ["train"] * (n // 2) + ["validation"] * (n // 4) + ["test"] * (n // 4),
+                categories=["train", "validation", "test"],
+            ),
+            "request_id": range(n),
+            "label": [1 if i % 10 == 0 else 0 for i in range(n)],
+        }
+    )
+    kept = downsample_negatives(examples, 0.25)
+    assert kept.equals(downsample_negatives(examples, 0.25))  # the same rows every time
+    assert downsample_negatives(examples, 1.0) is examples
+    for split in ("validation", "test"):
+        assert (kept["split"] == split).sum() == (examples["split"] == split).sum()
+    assert kept["label"].sum() == examples["label"].sum()
+    train_negatives = ((examples["split"] == "train") & (examples["label"] == 0)).sum()
+    kept_negatives = ((kept["split"] == "train") & (kept["label"] == 0)).sum()
+    assert 0.2 < kept_negatives / train_negatives < 0.3

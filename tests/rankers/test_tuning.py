@@ -188,3 +188,54 @@ def test_yaml_off_turns_the_search_off():
     assert candidate_settings(section.params(), gnn=True, two_tower=False) == [
         Setting(0.01, 0.0, "raw")
     ]
+
+
+def test_a_later_seed_trains_once_at_the_first_seeds_choice(tuned_runs, ranker_experiment):
+    from linksage.cli.rankers import train_ranker_from_config
+
+    cfg, tables = ranker_experiment
+    first = _metrics(tuned_runs["gnn"])
+    assert cfg.evaluation.seeds[0] == first["seed"] == 0
+    out = tuned_runs["gnn"].parents[3]
+    later = _metrics(
+        train_ranker_from_config(
+            cfg, "jymbii", "gnn", 1, tables=tables, params=TUNED, output_dir=out, progress=False
+        )
+    )
+    record = later["tuning"]
+    assert record["searched"] is False and record["reused_from_seed"] == 0
+    assert len(record["trials"]) == 1
+    keys = ("learning_rate", "dropout", "gnn_inputs")
+    assert {k: record["chosen"][k] for k in keys} == {k: first["tuning"]["chosen"][k] for k in keys}
+    # every seed searches when asked to
+    each = TUNED.model_copy(update={"tuning": TuningParams(trials=3, each_seed=True)})
+    searched = _metrics(
+        train_ranker_from_config(
+            cfg, "jymbii", "control", 2, tables=tables, params=each, output_dir=out, progress=False
+        )
+    )
+    assert searched["tuning"]["searched"] is True and len(searched["tuning"]["trials"]) == 3
+
+
+def test_training_negatives_are_downsampled_and_validation_and_test_are_whole(
+    tuned_runs, ranker_experiment, tmp_path
+):
+    from linksage.cli.rankers import train_ranker_from_config
+
+    cfg, tables = ranker_experiment
+    half = TUNED.model_copy(update={"train_negative_rate": 0.5, "tuning": False})
+    run = train_ranker_from_config(
+        cfg, "jymbii", "control", 0, tables=tables, params=half, output_dir=tmp_path, progress=False
+    )
+    full, sampled = _metrics(tuned_runs["control"]), _metrics(run)
+    assert sampled["examples"]["validation"] == full["examples"]["validation"]
+    assert sampled["examples"]["test"] == full["examples"]["test"]
+    assert 0.3 * full["examples"]["train"] < sampled["examples"]["train"]
+    assert sampled["examples"]["train"] < 0.75 * full["examples"]["train"]
+    examples = pd.read_parquet(run / "examples.parquet")
+    full_examples = pd.read_parquet(tuned_runs["control"] / "examples.parquet")
+    train = examples["split"] == "train"
+    assert (
+        examples.loc[train, "label"].sum()
+        == full_examples.loc[full_examples["split"] == "train", "label"].sum()
+    )
