@@ -77,8 +77,10 @@ def _underpowered(
             f"to detect a {rules.max_mde_pct:g}% lift (now {m.n_requests:,})"
         )
     if positives is not None and positives < rules.min_training_positives:
+        factor = rules.min_training_positives / max(positives, 1)
         parts.append(
-            f"the ranker trained on {positives:,} positives (< {rules.min_training_positives:,})"
+            f"the ranker trained on {positives:,} positives (< {rules.min_training_positives:,}): "
+            f"about {factor:.1f}x the train window's activity would be needed (members x days)"
         )
     if not parts:
         return None

@@ -57,6 +57,7 @@ def test_underpowered_says_how_many_requests_it_would_need():
     assert "12,500 requests" in v.reason
     few = _decide(_m(mde=5.0), positives=400)
     assert few.verdict == "underpowered" and "400 positives" in few.reason
+    assert "about 2.5x the train window's activity" in few.reason  # 1,000 / 400
 
 
 def test_no_detectable_difference_when_the_test_could_have_seen_a_10_percent_lift():
