@@ -42,6 +42,15 @@ class EbrNegatives(BaseModel):
     warmup_epochs: int = Field(
         1, ge=1, description="curriculum: in-batch negatives only for this many epochs"
     )
+    sampling_bias_correction: bool = Field(
+        True,
+        description="logQ correction of the in-batch softmax (Yi et al., RecSys 2019): each "
+        "in-batch candidate's logit minus the log of its sampling probability, its job's share "
+        "of the train split's positives. In-batch negatives are drawn in proportion to a job's "
+        "frequency among the positives, so without it popular jobs are over-penalised; the "
+        "extra candidates of seen / mined / curriculum are not drawn by frequency and stay "
+        "uncorrected",
+    )
 
     @field_validator("strategies")
     @classmethod

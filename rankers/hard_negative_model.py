@@ -6,8 +6,16 @@ the model). `tfrs.tasks.Retrieval` scores the batch's positives and all the extr
 members' jobs, live at other times) and hides empty slots; accidental hits of the same job are
 removed; with `num_hard_negatives`, TFRS's HardNegativeMining keeps the highest-scoring negatives
 of each positive by the current towers. Before the strategy's first hard epoch (curriculum) the
-loss is the plain in-batch one. Validation always uses the in-batch loss, so that early stopping
-compares epochs, and runs, on one scale.
+loss is the plain in-batch one. Validation always uses the in-batch loss, uncorrected, so that
+early stopping compares epochs, and runs, on one scale.
+
+The sampling-bias (logQ) correction (`rankers.ebr_negatives.sampling_bias_correction`) applies to
+the batch's positives as candidates, not to the extras: a correction is the log of a candidate's
+expected count among a row's candidates, n * p for a job with share p of the training positives
+in a batch of n, and 1 for an extra (it is its row's candidate once, not drawn by frequency), so
+log 1 = 0 leaves the extras uncorrected. TFRS takes probabilities clipped at 1, which n * p of a
+popular job exceeds, so it is given the same ratios: p for the batch, 1 / n for the extras
+(shifting every logit of a row by log n changes no softmax and no hard-negative choice).
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
+from linksage.ebr_config import EbrNegatives
 from rankers.feature_plan import FeaturePlan
 from rankers.hard_negatives import MINING, first_hard_epoch
-from rankers.models import TwoTowerRetrieval
+from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
 
 if TYPE_CHECKING:
     from rankers.hard_negatives import NegativePool
@@ -53,17 +62,21 @@ class HardNegativeRetrieval(TwoTowerRetrieval):
         if not training or EXTRA not in features:
             return super().compute_loss(features, training=training)
         member, job = self.towers(features, training=True)
-        ids = features["job_id"]
+        ids, probability = features["job_id"], features.get(SAMPLING_PROBABILITY)
         # optimizer.iterations counts the steps taken so far: the epoch's phase, inside the graph
         hard = self.optimizer.iterations >= self.hard_from_step
         return tf.cond(
             hard,
-            lambda: self._hard_loss(member, job, ids, features[EXTRA]),
-            lambda: self.task(member, job, candidate_ids=ids, compute_metrics=False),
+            lambda: self._hard_loss(member, job, ids, features[EXTRA], probability),
+            lambda: self.in_batch_loss(member, job, features),
         )
 
-    def _hard_loss(self, member, job, ids, extra):
+    def _hard_loss(self, member, job, ids, extra, probability=None):
         n, per = tf.shape(extra)[0], tf.shape(extra)[1]
+        if probability is not None:  # the batch's positives: p; the extras: 1 / n (module doc)
+            probability = tf.cast(probability, tf.float32)
+            extras = tf.fill([n * per], 1.0 / tf.cast(n, tf.float32))
+            probability = tf.concat([probability, extras], axis=0)
         flat = tf.reshape(extra, [-1])
         rows = tf.maximum(flat, 0)  # empty slots read row 0, then the mask hides them
         extra_features = {name: tf.gather(values, rows) for name, values in self.pool.items()}
@@ -73,6 +86,7 @@ class HardNegativeRetrieval(TwoTowerRetrieval):
         return self.hard_task(
             member,
             tf.concat([job, extra_job], axis=0),
+            candidate_sampling_probability=probability,
             candidate_ids=tf.concat([ids, tf.gather(self.pool["job_id"], rows)], axis=0),
             score_mask=mask,
             compute_metrics=False,
@@ -89,8 +103,12 @@ def retrieval_model(
     **tower_kwargs,
 ) -> tuple[TwoTowerRetrieval, dict[str, np.ndarray]]:
     """The model a strategy trains and its training arrays (with `EXTRA` when it adds
-    candidates); in_batch: today's TwoTowerRetrieval on the plain arrays."""
+    candidates, and `SAMPLING_PROBABILITY`, from `train` alone, when the pool's params (the
+    default's without a pool) ask for the sampling-bias correction); in_batch: TwoTowerRetrieval."""
     arrays = plan.arrays(train)
+    params = pool.params if pool is not None else EbrNegatives()
+    if params.sampling_bias_correction:
+        arrays[SAMPLING_PROBABILITY] = sampling_probability(train)
     first = first_hard_epoch(negatives, pool.params.warmup_epochs if pool is not None else 1)
     if first is None:
         return TwoTowerRetrieval(plan, **tower_kwargs), arrays

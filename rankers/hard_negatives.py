@@ -157,7 +157,9 @@ def _seen_first(seen: np.ndarray, live: np.ndarray) -> np.ndarray:
 @dataclass
 class NegativePool:
     """The extra candidates of EBR's training positives: `frame` holds their job features (one
-    row per (job_id, bucket)); `seen` and `live` index its rows per positive (-1: empty)."""
+    row per (job_id, bucket)); `seen` and `live` index its rows per positive (-1: empty).
+    `params` is the config's section, which the training reads (rankers/hard_negative_model.py:
+    the warm-up, the hard negatives kept, the sampling-bias correction)."""
 
     frame: pd.DataFrame
     seen: np.ndarray
@@ -182,12 +184,14 @@ def negative_pool(
     repo_dir: Path | str,
     feature_service: str,
     seed: int = 0,
-) -> NegativePool | None:
+) -> NegativePool:
     """The extra candidates of the train split's positives, with their job features from the
-    feature service (None when `params` lists in_batch only). The seed is fixed, so every arm
-    and seed of EBR draws the same candidates."""
+    feature service (none, and no feature read, when `params` lists in_batch only: the pool then
+    carries `params` alone). The seed is fixed, so every arm and seed of EBR draws the same
+    candidates."""
     if set(params.strategies) <= {"in_batch"}:
-        return None
+        none = np.full((len(train), 0), -1, dtype=np.int64)
+        return NegativePool(pd.DataFrame(), none, none, params)
     days = sorted(pd.to_datetime(train["at"], utc=True).dt.floor(DAY).unique())
     keys = live_keys(tables.jobs, days)
     end = windows.bounds()["train"][1]

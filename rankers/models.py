@@ -8,6 +8,8 @@ hidden ReLU layer (none at 0, today's models).
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
@@ -83,10 +85,27 @@ def _tower(
     return tf.keras.Model(inputs, out, name=f"{side}_tower")
 
 
+# training features only (never a tower input): each positive's candidate sampling probability
+SAMPLING_PROBABILITY = "candidate_sampling_probability"
+
+
+def sampling_probability(train: pd.DataFrame) -> np.ndarray:
+    """Each training positive's job's share of the training positives (the count of its job_id
+    in `train` over len(train)): the probability that an in-batch negative is that job. Summed
+    once per distinct job it is 1. Computed from the train split alone."""
+    jobs = train["job_id"]
+    counts = jobs.groupby(jobs, dropna=False, sort=False).transform("size")
+    return (counts.to_numpy(np.float64) / len(train)).astype(np.float32)
+
+
 class TwoTowerRetrieval(tfrs.models.Model):
     """Member tower (member features and the query) and job tower, trained with
     `tfrs.tasks.Retrieval` (in-batch softmax, accidental hits of the same job removed).
-    Data: a features dict of (request, applied job) positives."""
+    Data: a features dict of (request, applied job) positives. With `SAMPLING_PROBABILITY` in
+    the batch (training, `rankers.ebr_negatives.sampling_bias_correction`), each candidate's
+    logit is corrected by minus the log of its probability (logQ, Yi et al. 2019): in-batch
+    negatives are drawn in proportion to a job's frequency among the positives, so uncorrected
+    popular jobs are over-penalised. Validation batches carry none: their loss is uncorrected."""
 
     def __init__(
         self,
@@ -125,6 +144,14 @@ class TwoTowerRetrieval(tfrs.models.Model):
 
     def compute_loss(self, features, training: bool = False):
         member, job = self.towers(features, training=training)
+        return self.in_batch_loss(member, job, features, compute_metrics=not training)
+
+    def in_batch_loss(self, member, job, features, *, compute_metrics: bool = False):
+        """The in-batch softmax loss, logQ-corrected when the batch carries probabilities."""
         return self.task(
-            member, job, candidate_ids=features["job_id"], compute_metrics=not training
+            member,
+            job,
+            candidate_sampling_probability=features.get(SAMPLING_PROBABILITY),
+            candidate_ids=features["job_id"],
+            compute_metrics=compute_metrics,
         )

@@ -63,7 +63,10 @@ def train_retrieval(
 ) -> RunResult:
     """Fit both towers on (request, applied job) pairs against the `negatives` strategy (its
     candidates in `pool`: rankers/hard_negatives.py); rank the live corpus per validation
-    request (the test requests are ranked by the result's `test_predictions()`)."""
+    request (the test requests are ranked by the result's `test_predictions()`). With
+    `pool.params.sampling_bias_correction` (on without a pool), the training arrays carry each
+    positive's sampling probability, from frames["train"] alone (rankers.models
+    .sampling_probability); it is no tower input, and the validation batches carry none."""
     model, arrays = retrieval_model(
         plan,
         frames["train"],

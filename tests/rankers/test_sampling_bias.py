@@ -1,0 +1,148 @@
+"""EBR's sampling-bias (logQ) correction: each training positive's probability is its job's share of
+the train split's positives; the corrected loss is TFRS's in-batch softmax with log(p) subtracted
+(computed here by hand); the extras of the hard negatives stay uncorrected; the towers' inputs,
+and so the exported files', do not change."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from linksage.ebr_config import EbrNegatives
+from rankers.export import export_onnx
+from rankers.feature_plan import FeaturePlan
+from rankers.feature_schema import FeatureSpec
+from rankers.fit import dataset, make_deterministic
+from rankers.hard_negative_model import EXTRA, HardNegativeRetrieval, retrieval_model
+from rankers.hard_negatives import negative_pool
+from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
+
+SPECS = [FeatureSpec("member_id", "id", "member"), FeatureSpec("job_id", "id", "job")]
+# job 10 is half of the positives, 12 a third, 11 a sixth
+TRAIN = pd.DataFrame({"member_id": ["1", "2", "3", "4", "5", "6"]})
+TRAIN["job_id"] = ["10", "12", "10", "11", "10", "12"]
+SHARE = {"10": 3 / 6, "11": 1 / 6, "12": 2 / 6}
+
+
+def test_each_positives_probability_is_its_jobs_share_of_the_training_positives():
+    p = sampling_probability(TRAIN)
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p, [SHARE[j] for j in TRAIN["job_id"]], rtol=1e-6)
+    once = pd.Series(p).groupby(TRAIN["job_id"].to_numpy()).first()  # one per distinct job
+    assert once.sum() == pytest.approx(1.0, rel=1e-6)
+
+
+def test_the_training_arrays_carry_them_from_the_train_frame_when_the_config_asks():
+    plan = FeaturePlan.fit(TRAIN, SPECS)
+    kw = {"negatives": "in_batch", "batch_size": 4, "embedding_dim": 4, "hidden_units": (4,)}
+    _, arrays = retrieval_model(plan, TRAIN, pool=None, **kw)  # no pool: the default, on
+    assert EbrNegatives().sampling_bias_correction is True
+    np.testing.assert_allclose(arrays[SAMPLING_PROBABILITY], sampling_probability(TRAIN))
+    # the config reaches the training through the pool, also when only in_batch is listed
+    for on in (True, False):
+        params = EbrNegatives(strategies=("in_batch",), sampling_bias_correction=on)
+        pool = negative_pool(TRAIN, None, None, params, repo_dir="", feature_service="")
+        assert pool.params is params and pool.extras("in_batch") is None
+        _, arrays = retrieval_model(plan, TRAIN, pool=pool, **kw)
+        assert (SAMPLING_PROBABILITY in arrays) is on
+        assert set(arrays) - {SAMPLING_PROBABILITY} == set(plan.names())
+
+
+def _in_batch_loss(logits, ids, log_q=None) -> float:
+    """TFRS's Retrieval by hand: logits minus log q per candidate column, accidental hits (same
+    job as the row's positive, off the diagonal) removed, softmax cross-entropy summed."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if log_q is not None:
+        logits = logits - log_q[np.newaxis, :]
+    n = logits.shape[0]
+    hit = (ids[:n, np.newaxis] == ids[np.newaxis, :]) & ~np.eye(n, logits.shape[1], dtype=bool)
+    logits = np.where(hit, -np.inf, logits)
+    m = logits.max(axis=1, keepdims=True)
+    log_softmax = logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+    return float(-np.trace(log_softmax[:, :n]))
+
+
+def _model_and_batch():
+    plan = FeaturePlan.fit(TRAIN, SPECS)
+    make_deterministic(0)
+    model = TwoTowerRetrieval(plan, embedding_dim=4, hidden_units=(3,))
+    model.compile(optimizer="adam")
+    features = {k: tf.constant(v) for k, v in plan.arrays(TRAIN).items()}
+    return plan, model, features
+
+
+def test_the_corrected_loss_subtracts_log_p_and_differs_from_the_uncorrected_one():
+    _, model, features = _model_and_batch()
+    member, job = model.towers(features)
+    logits = member.numpy() @ job.numpy().T
+    ids = TRAIN["job_id"].to_numpy()
+    p = sampling_probability(TRAIN)
+    off = float(model.compute_loss(features, training=True))
+    on = float(model.compute_loss({**features, SAMPLING_PROBABILITY: tf.constant(p)}, True))
+    assert off == pytest.approx(_in_batch_loss(logits, ids), rel=1e-5)
+    assert on == pytest.approx(_in_batch_loss(logits, ids, np.log(p)), rel=1e-5)
+    assert abs(on - off) > 1e-3
+
+
+def test_training_with_the_correction_changes_the_fit_not_the_towers_inputs(tmp_path):
+    plan, _, _ = _model_and_batch()
+    arrays = plan.arrays(TRAIN)
+    losses, towers = {}, {}
+    for on in (False, True):
+        make_deterministic(0)
+        model = TwoTowerRetrieval(plan, embedding_dim=4, hidden_units=(3,))
+        model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
+        train = {**arrays, SAMPLING_PROBABILITY: sampling_probability(TRAIN)} if on else arrays
+        history = model.fit(dataset(train, None, batch_size=6, shuffle_seed=0), epochs=2, verbose=0)
+        losses[on] = history.history["loss"]
+        towers[on] = (model.member_tower, model.job_tower)
+    assert not np.allclose(losses[True], losses[False])  # the probabilities reach the loss
+    for off_tower, on_tower in zip(towers[False], towers[True], strict=True):
+        side = on_tower.name.removesuffix("_tower")
+        assert on_tower.input_names == off_tower.input_names
+        assert set(on_tower.input_names) == set(plan.names(side))
+        path = export_onnx(on_tower, tmp_path / f"{on_tower.name}.onnx")
+        onnx_inputs = {i.name for i in onnx.load(str(path)).graph.input}
+        assert onnx_inputs == set(plan.names(side))  # no SAMPLING_PROBABILITY
+
+
+def test_the_hard_loss_corrects_the_batch_not_the_extras():
+    """Expected counts among a row's candidates: n * p for the batch's positives, 1 for an
+    extra (log 1 = 0: uncorrected); the model passes TFRS p and 1 / n, the same ratios."""
+    plan = FeaturePlan.fit(TRAIN, SPECS)
+    make_deterministic(0)
+    pool = {"job_id": np.array(["13", "14", "10"], dtype=object)}
+    model = HardNegativeRetrieval(
+        plan, pool=pool, num_hard_negatives=None, hard_from_step=0, embedding_dim=4,
+        hidden_units=(4,),
+    )  # fmt: skip
+    model.compile(optimizer="adam")
+    features = {k: tf.constant(v) for k, v in plan.arrays(TRAIN).items()}
+    extra = np.array([[0, 1], [2, -1], [-1, -1], [1, 0], [0, -1], [2, 1]], dtype=np.int64)
+    n, per = extra.shape
+    p = sampling_probability(TRAIN)
+    member, job = model.towers(features)
+    extra_job = model.job_tower({"job_id": tf.constant(pool["job_id"][np.maximum(extra, 0)])})
+    extra_job = extra_job.numpy().reshape(n * per, -1)
+    logits = member.numpy() @ np.concatenate([job.numpy(), extra_job]).T
+    own = np.repeat(np.eye(n, dtype=bool), per, axis=1) & (extra.ravel() >= 0)[np.newaxis, :]
+    logits[:, n:] = np.where(own, logits[:, n:], -np.inf)  # the score mask
+    ids = np.concatenate([TRAIN["job_id"].to_numpy(), pool["job_id"][np.maximum(extra, 0)].ravel()])
+    log_count = np.concatenate([np.log(n * p), np.zeros(n * per)])
+
+    off = float(model._hard_loss(member, job, features["job_id"], tf.constant(extra)))
+    on = float(
+        model._hard_loss(member, job, features["job_id"], tf.constant(extra), tf.constant(p))
+    )
+    assert off == pytest.approx(_in_batch_loss(logits, ids), rel=1e-5)
+    assert on == pytest.approx(_in_batch_loss(logits, ids, log_count), rel=1e-5)
+    assert abs(on - off) > 1e-3
+    # the training step takes the hard loss with the batch's probabilities
+    model.optimizer.iterations.assign(0)
+    got = model.compute_loss(
+        {**features, EXTRA: tf.constant(extra), SAMPLING_PROBABILITY: tf.constant(p)}, True
+    )
+    assert float(got) == pytest.approx(on, rel=1e-6)
