@@ -22,7 +22,13 @@ class _CleanErrorGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+            typer.Exit,  # not click's Exit in this typer: --help ends with it
+            typer.Abort,
+        ):
             raise  # typer's own exits and usage errors print themselves
         except LinksageError as err:
             if _state["debug"]:

@@ -70,3 +70,12 @@ def test_help_lists_the_pipeline():
     assert result.exit_code == 0
     for command in ("run", "generate", "validate", "stats"):
         assert command in result.output
+
+
+def test_every_commands_help_exits_zero_without_an_error_line():
+    commands = [c.name for c in app.registered_commands]
+    assert "train-ranker" in commands
+    for command in commands:
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "error:" not in result.output and "Usage" in result.output
