@@ -116,16 +116,7 @@ def train_ranking(
     metrics["best_epoch"] = _best_epoch(history)
 
     def test_predictions() -> pd.DataFrame:
-        columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
-        parts = []
-        for chunk in test.chunks():
-            keep = columns + [c for c in ("query",) if c in chunk] + feature_ts_columns(chunk)
-            part = chunk[keep].copy()
-            part["score"] = predict(plan.arrays(chunk), len(chunk))
-            parts.append(part)
-        if not parts:
-            return pd.DataFrame(columns=[*columns, "score"])
-        return pd.concat(parts, ignore_index=True)
+        return _scored_chunks(test, lambda chunk: predict(plan.arrays(chunk), len(chunk)), task)
 
     def save(staging: Path) -> dict:
         _save_scorer(scorer, staging / "saved_model")
@@ -135,6 +126,23 @@ def train_ranking(
         return {"model.onnx": check_parity(scorer, path, sample)}
 
     return RunResult(history, metrics, test_predictions, save, timing)
+
+
+def _scored_chunks(
+    test: ChunkedFrame, score: Callable[[pd.DataFrame], np.ndarray], task: str
+) -> pd.DataFrame:
+    """The test window's prediction rows, chunk by chunk, with each join's
+    `<view>__feature_ts` columns (and the query) for the examples table."""
+    columns = PREDICTION_COLUMNS + (["click"] if task == "search" else [])
+    parts = []
+    for chunk in test.chunks():
+        keep = columns + [c for c in ("query",) if c in chunk] + feature_ts_columns(chunk)
+        part = chunk[keep].copy()
+        part["score"] = score(chunk)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[*columns, "score"])
+    return pd.concat(parts, ignore_index=True)
 
 
 def _best_epoch(history: dict) -> int | None:

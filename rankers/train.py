@@ -91,16 +91,7 @@ def train_ranker(
     if task != "ebr":  # EBR's examples are its positives
         examples = downsample_negatives(examples, params.train_negative_rate)
     specs = model_specs(open_store(repo_dir), service, task)
-    # a ranking task's test window (100+ candidates per request) is joined and scored in chunks
-    # by the run's test_predictions(); EBR's test rows are its positives alone, joined here
-    chunked = task != "ebr"
-    joined = examples[examples["split"] != "test"] if chunked else examples
-    frame = training_frame(repo_dir, joined, service, task=task, progress=progress)
-    split = frame["split"].astype(str)
-    frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
-    fitted_examples = _examples_table(frame)
-    del frame, split  # the split frames are copies: keep one
-    test = ChunkedFrame(repo_dir, examples[examples["split"] == "test"], service, task)
+    frames, fitted_examples, test = _joined(task, examples, repo_dir, service, progress)
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs)
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
@@ -124,9 +115,7 @@ def train_ranker(
         "feature_service": service,
         **tuned.result.validation_metrics,
         **tuned.result.timing,
-        "examples": {
-            s: int(len(test if chunked and s == "test" else f)) for s, f in frames.items()
-        },
+        "examples": {s: int(len(f)) for s, f in frames.items()} | {"test": len(test)},
         "inputs": plan.names(),
         "warnings": data_warnings,
         "run_params": run_params,
@@ -136,6 +125,26 @@ def train_ranker(
     config_text = config_yaml or yaml.safe_dump({"rankers": run_params}, sort_keys=False)
     _write_run_dir(run_dir, tuned.result, plan, fitted_examples, metrics, config_text, title=desc)
     return run_dir
+
+
+def _joined(
+    task: str, examples: pd.DataFrame, repo_dir: Path | str, service: str, progress: bool
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, ChunkedFrame | pd.DataFrame]:
+    """(the split frames, the examples table of the joined rows, the test window): a ranking
+    task's test window (100+ candidates per request) is a ChunkedFrame, joined and scored in
+    chunks by the run's test_predictions(); EBR's test rows are its positives alone, joined
+    here with the others."""
+    chunked = task != "ebr"
+    joined = examples[examples["split"] != "test"] if chunked else examples
+    frame = training_frame(repo_dir, joined, service, task=task, progress=progress)
+    split = frame["split"].astype(str)
+    frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
+    fitted_examples = _examples_table(frame)
+    del frame, split  # the split frames are copies: keep one
+    if not chunked:
+        return frames, fitted_examples, frames["test"]
+    test = ChunkedFrame(repo_dir, examples[examples["split"] == "test"], service, task)
+    return frames, fitted_examples, test
 
 
 def _tuned(
@@ -170,7 +179,7 @@ def _tuned(
 def _trainer(
     task: str,
     frames: dict[str, pd.DataFrame],
-    test: ChunkedFrame,
+    test: ChunkedFrame | pd.DataFrame,
     plan: FeaturePlan,
     params: RankerParams,
     seed: int,
