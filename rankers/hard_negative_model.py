@@ -6,8 +6,10 @@ the model). `tfrs.tasks.Retrieval` scores the batch's positives and all the extr
 members' jobs, live at other times) and hides empty slots; accidental hits of the same job are
 removed; with `num_hard_negatives`, TFRS's HardNegativeMining keeps the highest-scoring negatives
 of each positive by the current towers. Before the strategy's first hard epoch (curriculum) the
-loss is the plain in-batch one. Validation always uses the in-batch loss, uncorrected, so that
-early stopping compares epochs, and runs, on one scale.
+loss is the plain in-batch one. Validation always uses the in-batch loss, so that early stopping
+compares epochs, and strategies, on one scale; with the correction (below) it is corrected as the
+training's in-batch loss is, each validation positive with its job's share of the train split's
+positives (`positive_arrays`).
 
 The sampling-bias (logQ) correction (`rankers.ebr_negatives.sampling_bias_correction`) applies to
 the batch's positives as candidates, not to the extras: a correction is the log of a candidate's
@@ -102,13 +104,9 @@ def retrieval_model(
     batch_size: int,
     **tower_kwargs,
 ) -> tuple[TwoTowerRetrieval, dict[str, np.ndarray]]:
-    """The model a strategy trains and its training arrays (with `EXTRA` when it adds
-    candidates, and `SAMPLING_PROBABILITY`, from `train` alone, when the pool's params (the
-    default's without a pool) ask for the sampling-bias correction); in_batch: TwoTowerRetrieval."""
-    arrays = plan.arrays(train)
-    params = pool.params if pool is not None else EbrNegatives()
-    if params.sampling_bias_correction:
-        arrays[SAMPLING_PROBABILITY] = sampling_probability(train)
+    """The model a strategy trains and its training arrays (`positive_arrays` of `train`, with
+    `EXTRA` when the strategy adds candidates); in_batch: TwoTowerRetrieval."""
+    arrays = positive_arrays(plan, train, train, pool)
     first = first_hard_epoch(negatives, pool.params.warmup_epochs if pool is not None else 1)
     if first is None:
         return TwoTowerRetrieval(plan, **tower_kwargs), arrays
@@ -124,3 +122,18 @@ def retrieval_model(
     )
     arrays[EXTRA] = pool.extras(negatives)
     return model, arrays
+
+
+def positive_arrays(
+    plan: FeaturePlan, train: pd.DataFrame, positives: pd.DataFrame, pool: NegativePool | None
+) -> dict[str, np.ndarray]:
+    """The batch arrays of `positives` (the train or the validation split): the towers' inputs,
+    and `SAMPLING_PROBABILITY` (each positive's job's share of `train`'s positives; a job absent
+    from `train`: 1 / len(train), rankers.models.sampling_probability) when the pool's params (the
+    default's without a pool) ask for the sampling-bias correction. The validation batches carry
+    it exactly when the training ones do, so `compute_loss` corrects both or neither."""
+    arrays = plan.arrays(positives)
+    params = pool.params if pool is not None else EbrNegatives()
+    if params.sampling_bias_correction:
+        arrays[SAMPLING_PROBABILITY] = sampling_probability(train, positives)
+    return arrays

@@ -85,27 +85,33 @@ def _tower(
     return tf.keras.Model(inputs, out, name=f"{side}_tower")
 
 
-# training features only (never a tower input): each positive's candidate sampling probability
+# batch features only (never a tower input): each positive's candidate sampling probability
 SAMPLING_PROBABILITY = "candidate_sampling_probability"
 
 
-def sampling_probability(train: pd.DataFrame) -> np.ndarray:
-    """Each training positive's job's share of the training positives (the count of its job_id
-    in `train` over len(train)): the probability that an in-batch negative is that job. Summed
-    once per distinct job it is 1. Computed from the train split alone."""
-    jobs = train["job_id"]
-    counts = jobs.groupby(jobs, dropna=False, sort=False).transform("size")
-    return (counts.to_numpy(np.float64) / len(train)).astype(np.float32)
+def sampling_probability(train: pd.DataFrame, positives: pd.DataFrame | None = None) -> np.ndarray:
+    """Each positive's job's share of the training positives (the count of its job_id in `train`
+    over len(train)): the probability that an in-batch negative is that job. `positives` defaults
+    to `train` (summed once per distinct job the shares are 1); validation passes its own
+    positives, still with `train`'s shares, never counts of its own. A job absent from `train`
+    gets 1 / len(train), the share of a job seen once: to the in-batch sampler a job never seen
+    in training is as rare as the rarest seen job. (A share of 0 has no log; TFRS would clip it
+    to 1e-6, a boost of log 1e6 set by the clip, not by the data.)"""
+    n = max(len(train), 1)
+    share = train["job_id"].value_counts(dropna=False).astype(np.float64) / n
+    target = train if positives is None else positives
+    return target["job_id"].map(share).fillna(1.0 / n).to_numpy(np.float64).astype(np.float32)
 
 
 class TwoTowerRetrieval(tfrs.models.Model):
     """Member tower (member features and the query) and job tower, trained with
     `tfrs.tasks.Retrieval` (in-batch softmax, accidental hits of the same job removed).
     Data: a features dict of (request, applied job) positives. With `SAMPLING_PROBABILITY` in
-    the batch (training, `rankers.ebr_negatives.sampling_bias_correction`), each candidate's
-    logit is corrected by minus the log of its probability (logQ, Yi et al. 2019): in-batch
-    negatives are drawn in proportion to a job's frequency among the positives, so uncorrected
-    popular jobs are over-penalised. Validation batches carry none: their loss is uncorrected."""
+    the batch (`rankers.ebr_negatives.sampling_bias_correction`), each candidate's logit is
+    corrected by minus the log of its probability (logQ, Yi et al. 2019): in-batch negatives
+    are drawn in proportion to a job's frequency among the positives, so uncorrected popular
+    jobs are over-penalised. Training and validation batches both carry it (shares of the train
+    split), so the validation loss early stopping watches is on the training loss's scale."""
 
     def __init__(
         self,

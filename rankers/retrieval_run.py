@@ -13,7 +13,7 @@ import tensorflow as tf
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import dataset, timed_fit
-from rankers.hard_negative_model import retrieval_model
+from rankers.hard_negative_model import positive_arrays, retrieval_model
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
 
@@ -64,9 +64,9 @@ def train_retrieval(
     """Fit both towers on (request, applied job) pairs against the `negatives` strategy (its
     candidates in `pool`: rankers/hard_negatives.py); rank the live corpus per validation
     request (the test requests are ranked by the result's `test_predictions()`). With
-    `pool.params.sampling_bias_correction` (on without a pool), the training arrays carry each
-    positive's sampling probability, from frames["train"] alone (rankers.models
-    .sampling_probability); it is no tower input, and the validation batches carry none."""
+    `pool.params.sampling_bias_correction` (on without a pool), the training and the validation
+    batches carry each positive's sampling probability, from frames["train"]'s counts alone
+    (rankers.hard_negative_model.positive_arrays); it is no tower input."""
     model, arrays = retrieval_model(
         plan,
         frames["train"],
@@ -82,7 +82,8 @@ def train_retrieval(
     train = dataset(arrays, None, batch_size=batch_size, shuffle_seed=seed)
     val = None
     if len(frames["validation"]):
-        val = dataset(plan.arrays(frames["validation"]), None, batch_size=batch_size)
+        val_arrays = positive_arrays(plan, frames["train"], frames["validation"], pool)
+        val = dataset(val_arrays, None, batch_size=batch_size)
     history, timing = timed_fit(
         model,
         train,

@@ -1,7 +1,9 @@
 """EBR's sampling-bias (logQ) correction: each training positive's probability is its job's share of
 the train split's positives; the corrected loss is TFRS's in-batch softmax with log(p) subtracted
-(computed here by hand); the extras of the hard negatives stay uncorrected; the towers' inputs,
-and so the exported files', do not change."""
+(computed here by hand); the extras of the hard negatives stay uncorrected; the validation
+batches carry the train split's shares (a job unseen in train: the share of a job seen once), so
+the validation loss Keras reports is corrected too; the towers' inputs, and so the exported
+files', do not change."""
 
 from __future__ import annotations
 
@@ -16,15 +18,44 @@ from rankers.export import export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import FeatureSpec
 from rankers.fit import dataset, make_deterministic
-from rankers.hard_negative_model import EXTRA, HardNegativeRetrieval, retrieval_model
+from rankers.hard_negative_model import (
+    EXTRA,
+    HardNegativeRetrieval,
+    positive_arrays,
+    retrieval_model,
+)
 from rankers.hard_negatives import negative_pool
 from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
+from rankers.retrieval_run import train_retrieval
 
 SPECS = [FeatureSpec("member_id", "id", "member"), FeatureSpec("job_id", "id", "job")]
 # job 10 is half of the positives, 12 a third, 11 a sixth
 TRAIN = pd.DataFrame({"member_id": ["1", "2", "3", "4", "5", "6"]})
 TRAIN["job_id"] = ["10", "12", "10", "11", "10", "12"]
 SHARE = {"10": 3 / 6, "11": 1 / 6, "12": 2 / 6}
+
+# EBR's split frames: every train job seen at least twice (so the unseen jobs' 1 / 7 is no train
+# job's share), job 12 twice among the validation positives (2/5 by validation counts, 2/7 by
+# train counts), 99 and 77 never in train; a shuffled index, as after a filter
+T0 = pd.Timestamp("2026-03-01", tz="UTC")
+SPLIT_TRAIN = pd.DataFrame(
+    {
+        "request_id": range(7),
+        "member_id": [1, 2, 3, 4, 5, 6, 7],
+        "job_id": [10, 12, 10, 11, 10, 12, 11],
+        "at": [T0 + pd.Timedelta(hours=h) for h in range(7)],
+    }
+)
+VALIDATION = pd.DataFrame(
+    {
+        "request_id": [100, 101, 102, 103, 104],
+        "member_id": [1, 2, 8, 3, 4],
+        "job_id": [12, 99, 10, 12, 77],
+        "at": [T0 + pd.Timedelta(days=4, hours=h) for h in range(5)],
+    },
+    index=[9, 4, 7, 0, 2],
+)
+VALIDATION_P = np.float32([2 / 7, 1 / 7, 3 / 7, 2 / 7, 1 / 7])
 
 
 def test_each_positives_probability_is_its_jobs_share_of_the_training_positives():
@@ -49,6 +80,24 @@ def test_the_training_arrays_carry_them_from_the_train_frame_when_the_config_ask
         _, arrays = retrieval_model(plan, TRAIN, pool=pool, **kw)
         assert (SAMPLING_PROBABILITY in arrays) is on
         assert set(arrays) - {SAMPLING_PROBABILITY} == set(plan.names())
+
+
+def _pool(on: bool):
+    params = EbrNegatives(strategies=("in_batch",), sampling_bias_correction=on)
+    return negative_pool(SPLIT_TRAIN, None, None, params, repo_dir="", feature_service="")
+
+
+def test_validation_positives_get_their_jobs_train_share_an_unseen_job_that_of_one_seen_once():
+    np.testing.assert_array_equal(sampling_probability(SPLIT_TRAIN, VALIDATION), VALIDATION_P)
+    plan = FeaturePlan.fit(SPLIT_TRAIN, SPECS)
+    arrays = positive_arrays(plan, SPLIT_TRAIN, VALIDATION, _pool(True))
+    np.testing.assert_array_equal(arrays[SAMPLING_PROBABILITY], VALIDATION_P)
+    np.testing.assert_array_equal(arrays["job_id"], ["12", "99", "10", "12", "77"])
+    # the same function gives the training positives their shares
+    train = positive_arrays(plan, SPLIT_TRAIN, SPLIT_TRAIN, None)  # no pool: the default, on
+    np.testing.assert_array_equal(train[SAMPLING_PROBABILITY], sampling_probability(SPLIT_TRAIN))
+    for positives in (SPLIT_TRAIN, VALIDATION):  # off: neither split carries it
+        assert set(positive_arrays(plan, SPLIT_TRAIN, positives, _pool(False))) == set(plan.names())
 
 
 def _in_batch_loss(logits, ids, log_q=None) -> float:
@@ -146,3 +195,28 @@ def test_the_hard_loss_corrects_the_batch_not_the_extras():
         {**features, EXTRA: tf.constant(extra), SAMPLING_PROBABILITY: tf.constant(p)}, True
     )
     assert float(got) == pytest.approx(on, rel=1e-6)
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_validation_loss_keras_reports_is_corrected_by_the_train_shares(on):
+    """train_retrieval end to end (real TF): one epoch, the validation split one batch; Keras's
+    val_loss is the in-batch loss of the trained towers on it, with log p subtracted when on."""
+    plan = FeaturePlan.fit(SPLIT_TRAIN, SPECS)
+    frames = {"train": SPLIT_TRAIN, "validation": VALIDATION, "test": VALIDATION.head(0)}
+    corpus = pd.DataFrame({"job_id": [10, 11, 12, 77, 99], "bucket": T0 + pd.Timedelta(days=4)})
+    jobs = corpus[["job_id"]].assign(posted_at=T0, expires_at=T0 + pd.Timedelta(days=30))
+    make_deterministic(0)
+    result = train_retrieval(
+        frames, corpus, jobs, plan, seed=0, epochs=1, batch_size=8, learning_rate=0.05,
+        id_embedding_dim=4, hidden_units=(3,), early_stopping_patience=2, progress=False,
+        desc="test", pool=_pool(on),
+    )  # fmt: skip
+    member_tower, job_tower = result.save.args[:2]  # the towers the validation step ran
+    arrays = plan.arrays(VALIDATION)
+    member = member_tower({k: arrays[k] for k in member_tower.input_names}).numpy()
+    job = job_tower({k: arrays[k] for k in job_tower.input_names}).numpy()
+    logits, ids = member @ job.T, arrays["job_id"]
+    corrected = _in_batch_loss(logits, ids, np.log(VALIDATION_P.astype(np.float64)))
+    plain = _in_batch_loss(logits, ids)
+    assert abs(corrected - plain) > 1e-3
+    assert result.history["val_loss"][0] == pytest.approx(corrected if on else plain, rel=1e-5)
