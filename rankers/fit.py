@@ -38,6 +38,15 @@ def dataset(
     return ds.batch(batch_size).prefetch(2)
 
 
+def validation_dataset(arrays: dict[str, np.ndarray], labels: np.ndarray | None) -> tf.data.Dataset:
+    """The validation split as one batch: TFRS's test step returns the batch's loss and Keras
+    keeps the last batch's value as val_loss, so only a single batch makes val_loss (what early
+    stopping watches) the whole split's loss. For EBR it also makes every validation positive
+    the others' in-batch negative."""
+    n = len(next(iter(arrays.values())))
+    return dataset(arrays, labels, batch_size=max(n, 1))
+
+
 class ProgressBar(tf.keras.callbacks.Callback):
     """One tqdm bar over all training steps, with the latest loss and validation loss."""
 
@@ -86,7 +95,7 @@ def fit(
 ) -> dict[str, list[float]]:
     """Compile with Adam and fit; early stopping on val_loss restores the best weights.
     Returns the Keras history, with "loss" the mean training loss over each epoch's batches
-    (validation runs as one batch per 4096 examples, so val_loss is the whole-split loss)."""
+    (`validation_dataset`: one batch, so val_loss is the whole split's loss)."""
     model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate))
     bar = ProgressBar(steps_per_epoch, epochs, desc, enabled=progress)
     callbacks = [bar]

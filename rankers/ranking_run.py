@@ -14,7 +14,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from linksage.feature_store import feature_ts_columns
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, timed_fit
+from rankers.fit import dataset, timed_fit, validation_dataset
 from rankers.models import DCNRanker
 from rankers.training_frame import ChunkedFrame
 
@@ -89,7 +89,7 @@ def train_ranking(
     )
     val = None
     if len(frames["validation"]):
-        val = dataset(arrays["validation"], _labels(frames["validation"]), batch_size=4096)
+        val = validation_dataset(arrays["validation"], _labels(frames["validation"]))
     history, timing = timed_fit(
         model,
         train,

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, timed_fit
+from rankers.fit import dataset, timed_fit, validation_dataset
 from rankers.hard_negative_model import positive_arrays, retrieval_model
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
@@ -83,7 +83,7 @@ def train_retrieval(
     val = None
     if len(frames["validation"]):
         val_arrays = positive_arrays(plan, frames["train"], frames["validation"], pool)
-        val = dataset(val_arrays, None, batch_size=batch_size)
+        val = validation_dataset(val_arrays, None)
     history, timing = timed_fit(
         model,
         train,

@@ -164,3 +164,34 @@ def test_history_loss_is_the_mean_over_the_epochs_batches():
     bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
     assert history["loss"] == [pytest.approx(bce, rel=1e-4)]
     assert len(history["loss_last_batch"]) == 1
+
+
+def test_validation_loss_is_the_whole_splits_loss():
+    """Keras keeps the last validation batch's TFRS loss; one batch makes it the split's."""
+    from rankers.fit import fit, validation_dataset
+
+    frame = pd.DataFrame({"v__x": np.linspace(0, 1, 96)})
+    labels = (np.arange(96) % 3 == 0).astype(np.float32)[:, None]
+    plan = FeaturePlan.fit(frame, NUMERIC)
+    make_deterministic(0)
+    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
+    arrays = plan.arrays(frame)
+    val_arrays = {k: v[:90] for k, v in arrays.items()}
+    history = fit(
+        model,
+        dataset(arrays, labels, batch_size=8),
+        validation_dataset(val_arrays, labels[:90]),
+        epochs=1,
+        learning_rate=1e-3,
+        patience=1,
+        steps_per_epoch=12,
+        desc="t",
+        progress=False,
+    )
+    scores = model.scorer().predict(val_arrays, verbose=0).ravel()
+    y = labels[:90].ravel()
+    bce = -np.mean(y * np.log(scores) + (1 - y) * np.log(1 - scores))
+    assert history["val_loss"][0] == pytest.approx(bce, rel=1e-4)
+    # batched as before, the last batch (rows 80-89) alone would be reported
+    last = -np.mean(y[80:] * np.log(scores[80:]) + (1 - y[80:]) * np.log(1 - scores[80:]))
+    assert abs(last - bce) > 1e-3
