@@ -45,8 +45,8 @@ def training_frame(
 
 # Test rows per point-in-time join and scoring pass. A test window holds every candidate of every
 # request (100+ per request), which joined with the embedding views is most of a run's memory
-# (10^5 engagements: 835K test rows, 2.2 GiB); a chunk of this size holds ~0.25 GiB.
-TEST_CHUNK_ROWS = 100_000
+# (10^5 engagements: 835K test rows, 2.2 GiB); a chunk of this size holds ~0.1 GiB.
+TEST_CHUNK_ROWS = 40_000
 
 
 @dataclass
