@@ -14,12 +14,12 @@ if TYPE_CHECKING:  # rendering reads results; results never need rendering to ex
     from evaluation.result import Comparison, TaskResult
 
 RULES_TEXT = (
-    "Verdict rules, in order: **not_credible** when the control does not beat every "
-    "non-learned baseline on the primary metric; **gnn_better** / **gnn_worse** when the "
-    "primary metric's difference is significant at alpha, by its sign; **underpowered** when it "
-    "is not and the minimum detectable effect (MDE, power {power:.0%}) exceeds {mde:g}% or the "
-    "ranker trained on fewer than {positives:,} positives; otherwise "
-    "**no_detectable_difference**. MDE: the smallest lift the report's own test detects "
+    "Verdict rules, in order: **underpowered** when the ranker trained on fewer than "
+    "{positives:,} positives (no comparison of it is evidence); **not_credible** when the "
+    "control does not beat every non-learned baseline on the primary metric; **gnn_better** / "
+    "**gnn_worse** when the primary metric's difference is significant at alpha, by its sign; "
+    "**underpowered** when it is not and the minimum detectable effect (MDE, power {power:.0%}) "
+    "exceeds {mde:g}%; otherwise **no_detectable_difference**. MDE: the smallest lift the report's own test detects "
     "{power:.0%} of the time at alpha, from the observed spread of the paired differences."
 )
 

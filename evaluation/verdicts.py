@@ -2,12 +2,15 @@
 
 The rules, in order (docs/report.md, "Verdicts"):
 
-1. `not_credible`: the control does not beat every non-learned baseline on the primary metric
+1. `underpowered`: the ranker learnt from fewer than `min_training_positives` positives: neither
+   arm had the data to learn from, so no comparison of them is evidence either way (the reason
+   says how much more activity it would need, and how the control fared against the baselines).
+2. `not_credible`: the control does not beat every non-learned baseline on the primary metric
    (or the metric is undefined): a lift over a control weaker than popularity is no evidence.
-2. `gnn_better` / `gnn_worse`: the primary metric's difference is significant at alpha, by sign.
-3. `underpowered`: not significant, and the test could not have seen a 10% effect (MDE >
-   `max_mde_pct`) or the ranker learnt from fewer than `min_training_positives` positives.
-4. `no_detectable_difference`: not significant although the test could have seen such an effect.
+3. `gnn_better` / `gnn_worse`: the primary metric's difference is significant at alpha, by sign.
+4. `underpowered`: not significant, and the test could not have seen a 10% effect (MDE >
+   `max_mde_pct`).
+5. `no_detectable_difference`: not significant although the test could have seen such an effect.
 """
 
 from __future__ import annotations
@@ -106,13 +109,17 @@ def decide(
         for base, value in baselines.values.items()
         if np.isfinite(value) and sign * m.control <= sign * value
     }
+    weaker = None
     if unbeaten:  # name the strongest baseline the control does not beat
         base, value = max(unbeaten.items(), key=lambda kv: sign * kv[1])
-        reason = (
-            f"control weaker than baseline {base} ({name} {_fmt(m.control)} vs "
-            f"{_fmt(value)}): lift not credible"
-        )
-        return Verdict("not_credible", reason, mde)
+        weaker = f"control weaker than baseline {base} ({name} {_fmt(m.control)} vs {_fmt(value)})"
+    few = training_positives is not None and training_positives < rules.min_training_positives
+    if few:
+        verdict = _underpowered(m, mde, training_positives, rules)
+        note = f"; {weaker}" if weaker else ""
+        return Verdict(verdict.verdict, verdict.reason + note, mde, verdict.requests_needed)
+    if weaker:
+        return Verdict("not_credible", f"{weaker}: lift not credible", mde)
     if m.significant(rules.alpha):
         return _significant(name, m, mde, rules.alpha)
     weak = _underpowered(m, mde, training_positives, rules)

@@ -45,8 +45,18 @@ def test_significant_lifts_are_better_or_worse_by_sign():
     assert _decide(_m(p=0.001, treatment=0.45)).verdict == "gnn_better"
     worse = _decide(_m(p=0.001, treatment=0.35))
     assert worse.verdict == "gnn_worse" and "p = 0.001" in worse.reason
-    # significant even with too few training positives or a large MDE: the test did see it
-    assert _decide(_m(p=0.001, treatment=0.45, mde=30), positives=10).verdict == "gnn_better"
+    # significant even with a large MDE: the test did see it
+    assert _decide(_m(p=0.001, treatment=0.45, mde=30)).verdict == "gnn_better"
+
+
+def test_too_few_training_positives_come_first_whatever_the_test_says():
+    significant = _decide(_m(p=0.001, treatment=0.45), positives=20)
+    assert significant.verdict == "underpowered"
+    assert "20 positives" in significant.reason and "about 50.0x" in significant.reason
+    weak_control = _decide(_m(p=0.5), {"profile_overlap": 0.55}, positives=20)
+    assert weak_control.verdict == "underpowered"
+    assert "control weaker than baseline profile_overlap" in weak_control.reason
+    assert _decide(_m(p=0.5), {"profile_overlap": 0.55}).verdict == "not_credible"
 
 
 def test_underpowered_says_how_many_requests_it_would_need():
