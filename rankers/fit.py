@@ -10,6 +10,7 @@ checks it). Across CPUs or TF builds (oneDNN kernels differ) results may differ 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -29,22 +30,65 @@ def dataset(
     batch_size: int,
     shuffle_seed: int | None = None,
 ) -> tf.data.Dataset:
-    """(features, labels) or features-only batches; shuffled with a fixed seed when asked."""
+    """(features, labels) or features-only batches; shuffled with a fixed seed when asked.
+
+    The shuffle permutes row indices and gathers each batch: a shuffle buffer of the rows
+    themselves would hold a second full copy of the training arrays."""
     data = (arrays, labels) if labels is not None else arrays
-    ds = tf.data.Dataset.from_tensor_slices(data)
-    if shuffle_seed is not None:
-        n = len(next(iter(arrays.values())))
-        ds = ds.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(2)
+    if shuffle_seed is None:
+        return tf.data.Dataset.from_tensor_slices(data).batch(batch_size).prefetch(2)
+    n = len(next(iter(arrays.values())))
+    tensors = tf.nest.map_structure(tf.convert_to_tensor, data)
+    order = tf.data.Dataset.range(n).shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return (
+        order.batch(batch_size)
+        .map(lambda rows: tf.nest.map_structure(lambda t: tf.gather(t, rows), tensors))
+        .prefetch(2)
+    )
 
 
 def validation_dataset(arrays: dict[str, np.ndarray], labels: np.ndarray | None) -> tf.data.Dataset:
     """The validation split as one batch: TFRS's test step returns the batch's loss and Keras
     keeps the last batch's value as val_loss, so only a single batch makes val_loss (what early
-    stopping watches) the whole split's loss. For EBR it also makes every validation positive
-    the others' in-batch negative."""
+    stopping watches) the whole split's loss. For EBR, whose validation rows are its positives
+    alone, it also makes every validation positive the others' in-batch negative. (A ranker's
+    validation split holds every candidate: `SplitLoss` computes its loss in batches.)"""
     n = len(next(iter(arrays.values())))
     return dataset(arrays, labels, batch_size=max(n, 1))
+
+
+def predict_batched(
+    model: tf.keras.Model, arrays: dict[str, np.ndarray], batch_size: int = 4096
+) -> np.ndarray:
+    """`model`'s outputs over `arrays`, one slice at a time: Keras' predict() first copies every
+    input array whole into a tf.data pipeline (0.5 GiB for a 210K-row validation split), on
+    every call; slices copy only themselves."""
+    n = len(next(iter(arrays.values())))
+    parts = [
+        np.asarray(model.predict_on_batch({k: v[i : i + batch_size] for k, v in arrays.items()}))
+        for i in range(0, n, batch_size)
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, *model.outputs[0].shape[1:]))
+
+
+class SplitLoss(tf.keras.callbacks.Callback):
+    """Puts the whole validation split's metrics (`compute()` -> {"val_loss": ..., ...}) in each
+    epoch's logs, before EarlyStopping and History read them: computed in batches, so a split of
+    10^5+ candidates never runs as one batch."""
+
+    def __init__(self, compute: Callable[[], dict[str, float]]):
+        super().__init__()
+        self.compute = compute
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs.update(self.compute())
+
+
+def binary_cross_entropy(labels: np.ndarray, logits: np.ndarray) -> float:
+    """Mean binary cross-entropy from logits (Keras' BinaryCrossentropy(from_logits=True))."""
+    y, x = np.asarray(labels, np.float64).ravel(), np.asarray(logits, np.float64).ravel()
+    return float(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))))
 
 
 class ProgressBar(tf.keras.callbacks.Callback):
@@ -84,7 +128,7 @@ class ProgressBar(tf.keras.callbacks.Callback):
 def fit(
     model: tf.keras.Model,
     train: tf.data.Dataset,
-    validation: tf.data.Dataset | None,
+    validation: tf.data.Dataset | Callable[[], dict[str, float]] | None,
     *,
     epochs: int,
     learning_rate: float,
@@ -95,11 +139,15 @@ def fit(
 ) -> dict[str, list[float]]:
     """Compile with Adam and fit; early stopping on val_loss restores the best weights.
     Returns the Keras history, with "loss" the mean training loss over each epoch's batches
-    (`validation_dataset`: one batch, so val_loss is the whole split's loss)."""
+    (`validation`: a one-batch dataset (`validation_dataset`) or a function returning the
+    split's metrics (`SplitLoss`), so val_loss is the whole split's loss)."""
     model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate))
     bar = ProgressBar(steps_per_epoch, epochs, desc, enabled=progress)
-    callbacks = [bar]
-    if validation is not None:
+    callbacks: list[tf.keras.callbacks.Callback] = [bar]
+    watched = validation is not None
+    if callable(validation):  # the split's metrics computed by the caller, in batches
+        callbacks, validation = [SplitLoss(validation), bar], None
+    if watched:
         callbacks.append(
             tf.keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=patience, restore_best_weights=True

@@ -14,7 +14,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from linksage.feature_store import feature_ts_columns
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, timed_fit, validation_dataset
+from rankers.fit import binary_cross_entropy, dataset, predict_batched, timed_fit
 from rankers.models import DCNRanker
 from rankers.training_frame import ChunkedFrame
 
@@ -89,7 +89,7 @@ def train_ranking(
     )
     val = None
     if len(frames["validation"]):
-        val = validation_dataset(arrays["validation"], _labels(frames["validation"]))
+        val = _validation_metrics(model, arrays["validation"], _labels(frames["validation"]))
     history, timing = timed_fit(
         model,
         train,
@@ -107,7 +107,7 @@ def train_ranking(
     def predict(inputs: dict[str, np.ndarray], n_rows: int) -> np.ndarray:
         if not n_rows:
             return np.zeros(0, dtype=np.float32)
-        return scorer.predict(inputs, batch_size=4096, verbose=0).ravel().astype(np.float32)
+        return predict_batched(scorer, inputs).ravel().astype(np.float32)
 
     validation = frames["validation"]
     metrics = binary_metrics(
@@ -126,6 +126,21 @@ def train_ranking(
         return {"model.onnx": check_parity(scorer, path, sample)}
 
     return RunResult(history, metrics, test_predictions, save, timing)
+
+
+def _validation_metrics(
+    model: DCNRanker, arrays: dict[str, np.ndarray], labels: np.ndarray
+) -> Callable[[], dict[str, float]]:
+    """The validation split's loss and AUC at the current weights, predicted in batches (the
+    split holds every candidate of every request: 10^5+ rows)."""
+
+    def compute() -> dict[str, float]:
+        logits = predict_batched(model.network, arrays).ravel()
+        both = len(np.unique(labels)) == 2
+        auc = float(roc_auc_score(labels.ravel(), logits)) if both else float("nan")
+        return {"val_loss": binary_cross_entropy(labels, logits), "val_auc": auc}
+
+    return compute
 
 
 def _scored_chunks(

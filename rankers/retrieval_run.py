@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, timed_fit, validation_dataset
+from rankers.fit import dataset, predict_batched, timed_fit, validation_dataset
 from rankers.hard_negative_model import positive_arrays, retrieval_model
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
@@ -145,7 +145,7 @@ def _export(
 def _predict(tower: tf.keras.Model, arrays: dict, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros((0, tower.outputs[0].shape[-1]), dtype=np.float32)
-    return np.asarray(tower.predict(arrays, batch_size=4096, verbose=0), dtype=np.float32)
+    return np.asarray(predict_batched(tower, arrays), dtype=np.float32)
 
 
 def _save_towers(member_tower, job_tower, path: Path) -> None:

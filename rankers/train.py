@@ -26,6 +26,7 @@ from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.io import atomic_write_text, write_parquet
+from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
 from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples, downsample_negatives
@@ -141,6 +142,7 @@ def _joined(
     frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
     fitted_examples = _examples_table(frame)
     del frame, split  # the split frames are copies: keep one
+    release_freed_memory()  # the join's transient heap, before training holds its arrays
     if not chunked:
         return frames, fitted_examples, frames["test"]
     test = ChunkedFrame(repo_dir, examples[examples["split"] == "test"], service, task)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import resource
 import time
 from collections.abc import Iterator
@@ -13,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.table import Table
+
+from linksage.memory import release_freed_memory
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -25,24 +24,6 @@ def _reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-def release_freed_memory() -> None:
-    """Hand the heap that earlier stages freed back to the OS: glibc keeps freed arenas mapped,
-    and Arrow's pool keeps its buffers, so a later stage would otherwise start gigabytes above
-    what it holds (10^5 engagements: ~2 GiB carried from embed into materialize)."""
-    gc.collect()
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):
-        pass
-    libc = ctypes.util.find_library("c")
-    if libc:
-        trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only
-        if trim is not None:
-            trim(0)
 
 
 def _peak_rss_bytes() -> int:

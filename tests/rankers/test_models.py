@@ -167,8 +167,10 @@ def test_history_loss_is_the_mean_over_the_epochs_batches():
 
 
 def test_validation_loss_is_the_whole_splits_loss():
-    """Keras keeps the last validation batch's TFRS loss; one batch makes it the split's."""
-    from rankers.fit import fit, validation_dataset
+    """Keras keeps the last validation batch's TFRS loss; a ranker's val_loss is instead its whole
+    validation split's, predicted in batches (rankers.ranking_run)."""
+    from rankers.fit import fit
+    from rankers.ranking_run import _validation_metrics
 
     frame = pd.DataFrame({"v__x": np.linspace(0, 1, 96)})
     labels = (np.arange(96) % 3 == 0).astype(np.float32)[:, None]
@@ -180,18 +182,19 @@ def test_validation_loss_is_the_whole_splits_loss():
     history = fit(
         model,
         dataset(arrays, labels, batch_size=8),
-        validation_dataset(val_arrays, labels[:90]),
-        epochs=1,
+        _validation_metrics(model, val_arrays, labels[:90]),
+        epochs=2,
         learning_rate=1e-3,
         patience=1,
         steps_per_epoch=12,
         desc="t",
         progress=False,
     )
+    assert len(history["val_loss"]) == len(history["val_auc"]) == 2
     scores = model.scorer().predict(val_arrays, verbose=0).ravel()
     y = labels[:90].ravel()
     bce = -np.mean(y * np.log(scores) + (1 - y) * np.log(1 - scores))
-    assert history["val_loss"][0] == pytest.approx(bce, rel=1e-4)
-    # batched as before, the last batch (rows 80-89) alone would be reported
+    assert history["val_loss"][-1] == pytest.approx(bce, rel=1e-4)
+    # Keras' own batched evaluation would report the last batch (rows 80-89) alone
     last = -np.mean(y[80:] * np.log(scores[80:]) + (1 - y[80:]) * np.log(1 - scores[80:]))
     assert abs(last - bce) > 1e-3
