@@ -6,6 +6,8 @@ import ctypes
 import ctypes.util
 import gc
 
+import pyarrow as pa
+
 
 def release_freed_memory() -> None:
     """Hand the heap that earlier stages freed back to the OS: glibc keeps freed arenas mapped,
@@ -13,12 +15,7 @@ def release_freed_memory() -> None:
     what it holds (10^5 engagements: ~2 GiB carried from embed into materialize, or from a
     ranker's point-in-time join into its training)."""
     gc.collect()
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):
-        pass
+    pa.default_memory_pool().release_unused()
     libc = ctypes.util.find_library("c")
     if libc:
         trim = getattr(ctypes.CDLL(libc), "malloc_trim", None)  # glibc only

@@ -104,19 +104,15 @@ def train_ranking(
     )
     scorer = model.scorer()
 
-    def predict(inputs: dict[str, np.ndarray], n_rows: int) -> np.ndarray:
-        if not n_rows:
-            return np.zeros(0, dtype=np.float32)
-        return predict_batched(scorer, inputs).ravel().astype(np.float32)
+    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return predict_batched(scorer, inputs).ravel().astype(np.float32)  # empty in, empty out
 
     validation = frames["validation"]
-    metrics = binary_metrics(
-        validation["label"].to_numpy(), predict(arrays["validation"], len(validation))
-    )
+    metrics = binary_metrics(validation["label"].to_numpy(), predict(arrays["validation"]))
     metrics["best_epoch"] = _best_epoch(history)
 
     def test_predictions() -> pd.DataFrame:
-        return _scored_chunks(test, lambda chunk: predict(plan.arrays(chunk), len(chunk)), task)
+        return _scored_chunks(test, lambda chunk: predict(plan.arrays(chunk)), task)
 
     def save(staging: Path) -> dict:
         _save_scorer(scorer, staging / "saved_model")

@@ -137,17 +137,27 @@ def test_training_is_deterministic_for_a_seed():
     assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
 
 
+def _small_ranker(n: int):
+    """A seeded one-feature DCN ranker, its n rows' input arrays and 0/1 labels (every third)."""
+    frame = pd.DataFrame({"v__x": np.linspace(0, 1, n)})
+    labels = (np.arange(n) % 3 == 0).astype(np.float32)[:, None]
+    plan = FeaturePlan.fit(frame, NUMERIC)
+    make_deterministic(0)
+    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
+    return model, plan.arrays(frame), labels
+
+
+def _bce(labels: np.ndarray, scores: np.ndarray) -> float:
+    y, p = labels.ravel(), np.asarray(scores).ravel()
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
 def test_history_loss_is_the_mean_over_the_epochs_batches():
     """TFRS reports the last batch's loss; `fit` records the epoch mean (here, with a learning
     rate too small to move the weights, it equals the loss of the whole training set)."""
     from rankers.fit import fit
 
-    frame = pd.DataFrame({"v__x": np.linspace(0, 1, 32)})
-    labels = (np.arange(32) % 3 == 0).astype(np.float32)[:, None]
-    plan = FeaturePlan.fit(frame, NUMERIC)
-    make_deterministic(0)
-    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
-    arrays = plan.arrays(frame)
+    model, arrays, labels = _small_ranker(32)
     history = fit(
         model,
         dataset(arrays, labels, batch_size=8),
@@ -159,9 +169,7 @@ def test_history_loss_is_the_mean_over_the_epochs_batches():
         desc="t",
         progress=False,
     )
-    p = model.scorer().predict(arrays, verbose=0).ravel()
-    y = labels.ravel()
-    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    bce = _bce(labels, model.scorer().predict(arrays, verbose=0))
     assert history["loss"] == [pytest.approx(bce, rel=1e-4)]
     assert len(history["loss_last_batch"]) == 1
 
@@ -172,12 +180,7 @@ def test_validation_loss_is_the_whole_splits_loss():
     from rankers.fit import fit
     from rankers.ranking_run import _validation_metrics
 
-    frame = pd.DataFrame({"v__x": np.linspace(0, 1, 96)})
-    labels = (np.arange(96) % 3 == 0).astype(np.float32)[:, None]
-    plan = FeaturePlan.fit(frame, NUMERIC)
-    make_deterministic(0)
-    model = DCNRanker(plan, embedding_dim=2, cross_layers=1, hidden_units=(4,))
-    arrays = plan.arrays(frame)
+    model, arrays, labels = _small_ranker(96)
     val_arrays = {k: v[:90] for k, v in arrays.items()}
     history = fit(
         model,
@@ -191,10 +194,8 @@ def test_validation_loss_is_the_whole_splits_loss():
         progress=False,
     )
     assert len(history["val_loss"]) == len(history["val_auc"]) == 2
-    scores = model.scorer().predict(val_arrays, verbose=0).ravel()
-    y = labels[:90].ravel()
-    bce = -np.mean(y * np.log(scores) + (1 - y) * np.log(1 - scores))
+    scores = model.scorer().predict(val_arrays, verbose=0)
+    bce = _bce(labels[:90], scores)
     assert history["val_loss"][-1] == pytest.approx(bce, rel=1e-4)
     # Keras' own batched evaluation would report the last batch (rows 80-89) alone
-    last = -np.mean(y[80:] * np.log(scores[80:]) + (1 - y[80:]) * np.log(1 - scores[80:]))
-    assert abs(last - bce) > 1e-3
+    assert abs(_bce(labels[80:90], scores[80:]) - bce) > 1e-3
