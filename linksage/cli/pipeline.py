@@ -1,7 +1,8 @@
 """`linksage run`: every stage in order, each reading the previous stage's files.
 
 The stages are the same library functions the single-stage commands call; this module only
-orders them, shows progress and saves the config beside the outputs.
+orders them, runs each in a process of its own (linksage.cli.stage_process: its memory goes back
+to the OS when it ends), shows progress and saves the config beside the outputs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from rich.console import Console
 
+from linksage.cli.stage_process import run_in_own_process
 from linksage.cli.stage_table import StageTable
 from linksage.config import ExperimentConfig
 from linksage.data.datasource import ensure_data
@@ -139,7 +141,9 @@ def run_pipeline(cfg: ExperimentConfig, console: Console | None = None) -> Path:
         for i, stage in enumerate(STAGES, 1):
             console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
             with stages.measure(stage.name) as record:
-                record.rows_in, record.rows_out = stage.run(cfg)
+                outcome = run_in_own_process(stage.run, cfg, name=stage.name)
+                record.rows_in, record.rows_out = outcome.result
+                record.peak_rss_bytes = outcome.peak_rss_bytes
             console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
     except BaseException:
         console.print(stages.to_rich())  # the stages so far; the failed one is the last row

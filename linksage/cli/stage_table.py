@@ -26,7 +26,7 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _peak_rss_bytes() -> int:
+def peak_rss_bytes() -> int:
     """Peak resident set size of this process since the last reset (VmHWM), or since start."""
     try:
         status = _STATUS.read_text()
@@ -68,7 +68,8 @@ class StageTable:
             yield record
         finally:
             record.seconds = time.perf_counter() - started
-            record.peak_rss_bytes = _peak_rss_bytes()
+            # a stage run in its own process has set its peak already; the larger one counts
+            record.peak_rss_bytes = max(record.peak_rss_bytes, peak_rss_bytes())
             self.records.append(record)
 
     def to_rich(self) -> Table:

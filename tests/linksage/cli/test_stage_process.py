@@ -1,0 +1,49 @@
+"""A stage run in its own process: its result, its own peak memory, and its failures come back."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from linksage.cli.stage_process import StageProcessDied, run_in_own_process
+from linksage.cli.stage_table import peak_rss_bytes
+from linksage.errors import InsufficientDataError
+
+_MIB = 2**20
+
+
+def _allocate(mib: int) -> int:
+    block = np.ones(mib * _MIB // 8)  # touched, so resident
+    return int(block.size)
+
+
+def _fail(message: str) -> None:
+    raise InsufficientDataError(message)
+
+
+def _killed(_: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_the_result_and_the_stage_process_peak_come_back_and_the_memory_stays_there():
+    before = peak_rss_bytes()
+    outcome = run_in_own_process(_allocate, 400, name="allocate")
+    assert outcome.result == 400 * _MIB // 8
+    assert outcome.peak_rss_bytes >= 400 * _MIB
+    assert peak_rss_bytes() - before < 100 * _MIB  # the parent never held the block
+
+
+def test_an_error_in_the_stage_is_raised_again_with_its_type_message_and_child_traceback():
+    with pytest.raises(InsufficientDataError, match="the test window holds no engagements") as info:
+        run_in_own_process(_fail, "the test window holds no engagements", name="failing")
+    assert info.value.exit_code == 2
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "'failing' stage process" in notes and "_fail" in notes
+
+
+def test_a_stage_process_killed_by_a_signal_is_a_clear_error():
+    with pytest.raises(StageProcessDied, match="'killed'.*exit code -9"):
+        run_in_own_process(_killed, None, name="killed")
