@@ -100,14 +100,15 @@ class SqliteBackend:
         with self.conn:  # one transaction
             self.conn.execute("BEGIN")
             self.conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", puts.items())
-            for k, members in (set_add or {}).items():
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO sets VALUES (?, ?)", ((k, m) for m in members)
-                )
-            for k, members in (set_remove or {}).items():
-                self.conn.executemany(
-                    "DELETE FROM sets WHERE k = ? AND m = ?", ((k, m) for m in members)
-                )
+            # one statement per kind for the whole batch, not one per key
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO sets VALUES (?, ?)",
+                ((k, m) for k, members in (set_add or {}).items() for m in members),
+            )
+            self.conn.executemany(
+                "DELETE FROM sets WHERE k = ? AND m = ?",
+                ((k, m) for k, members in (set_remove or {}).items() for m in members),
+            )
 
     def close(self) -> None:
         self.conn.close()

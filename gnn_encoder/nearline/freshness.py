@@ -59,6 +59,7 @@ def nearline_job_embeddings(
         refresh=refresh,
         max_batch=max_batch,
         stamp="batch",
+        entities=("job",),  # the ablation's arm changes only the job embeddings
     )
     with tqdm(total=len(events), desc="nearline replay", unit="event", disable=not progress) as bar:
         worker.run(stop_when_idle=True, block_ms=0, on_batch=lambda s: bar.update(s.events - bar.n))
@@ -67,7 +68,7 @@ def nearline_job_embeddings(
             f"nearline replay dead-lettered {worker.stats.dead_lettered} table events: "
             f"{worker.stats.dead_letter_reasons}"
         )
-    rows = [(i, v, t) for e, i, v, t in sink.rows if e == "job"]
+    rows = [(i, v, t) for _, i, v, t in sink.rows]
     delay = pd.Timedelta(seconds=availability_delay_s)
     frame = pd.DataFrame(
         {

@@ -15,6 +15,9 @@ Which nodes are re-embedded (`refresh`):
   state's holders index). Exact: after the events before s, every embedding the worker has
   written equals the batch snapshot's at s. Costs more per event around hub nodes.
 
+`entities` limits which of the two types are re-embedded (the offline nearline replay needs only
+jobs, and skips the members' encoder runs).
+
 Timestamps (`stamp`): "event" stamps each embedding with the newest event that touched the node
 (what the online store gets); "batch" stamps every embedding of a batch with the batch's newest
 event, so a row never predates an edge it contains (the offline nearline replay uses it).
@@ -91,6 +94,7 @@ class NearlineWorker:
         refresh: Refresh = "touched",
         max_batch: int = 64,
         stamp: Literal["event", "batch"] = "event",
+        entities: tuple[str, ...] = ("member", "job"),
     ):
         if refresh not in ("touched", "ego"):
             raise ValueError(f"refresh must be 'touched' or 'ego', got {refresh!r}")
@@ -101,6 +105,7 @@ class NearlineWorker:
         self.source, self.state, self.encoders, self.sink = source, state, encoders, sink
         self.id_maps, self.top_skills = id_maps, top_skills
         self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
+        self.entities = entities  # which node types are re-embedded and pushed
         self.stats = WorkerStats()
         self._marker = state.last_applied()
         self._applied_before: tuple[int, int] | None = self._marker
@@ -159,7 +164,7 @@ class NearlineWorker:
                     self.stats.applied += 1
             changed = result.changed | result.new_nodes
         targets = self._targets(good, changed)
-        for entity in ("member", "job"):
+        for entity in self.entities:
             ids = sorted(i for (t, i) in targets if t == entity)
             if ids:
                 vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
