@@ -58,11 +58,13 @@ def validation_dataset(arrays: dict[str, np.ndarray], labels: np.ndarray | None)
 
 
 def predict_batched(
-    model: tf.keras.Model, arrays: dict[str, np.ndarray], batch_size: int = 4096
+    model: tf.keras.Model, arrays: dict[str, np.ndarray], batch_size: int = 32_768
 ) -> np.ndarray:
     """`model`'s outputs over `arrays`, one slice at a time: Keras' predict() first copies every
     input array whole into a tf.data pipeline (0.5 GiB for a 210K-row validation split), on
-    every call; slices copy only themselves."""
+    every call; slices copy only themselves. The slices are large because each call has a fixed
+    cost: a DCN ranker at the paper config scores 24K rows/s in slices of 4,096 and 74K in
+    slices of 32,768 (2 cores), for a few tens of MB of activations."""
     n = len(next(iter(arrays.values())))
     parts = [
         np.asarray(model.predict_on_batch({k: v[i : i + batch_size] for k, v in arrays.items()}))
