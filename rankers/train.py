@@ -92,7 +92,8 @@ def train_ranker(
     if task != "ebr":  # EBR's examples are its positives
         examples = downsample_negatives(examples, params.train_negative_rate)
     specs = model_specs(open_store(repo_dir), service, task)
-    frames, fitted_examples, test = _joined(task, examples, repo_dir, service, progress)
+    joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
+    frames, fitted_examples, test = _joined(task, examples, repo_dir, service, progress, joins)
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs)
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
@@ -129,7 +130,12 @@ def train_ranker(
 
 
 def _joined(
-    task: str, examples: pd.DataFrame, repo_dir: Path | str, service: str, progress: bool
+    task: str,
+    examples: pd.DataFrame,
+    repo_dir: Path | str,
+    service: str,
+    progress: bool,
+    cache_dir: Path | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, ChunkedFrame | pd.DataFrame]:
     """(the split frames, the examples table of the joined rows, the test window): a ranking
     task's test window (100+ candidates per request) is a ChunkedFrame, joined and scored in
@@ -137,7 +143,9 @@ def _joined(
     here with the others."""
     chunked = task != "ebr"
     joined = examples[examples["split"] != "test"] if chunked else examples
-    frame = training_frame(repo_dir, joined, service, task=task, progress=progress)
+    frame = training_frame(
+        repo_dir, joined, service, task=task, progress=progress, cache_dir=cache_dir
+    )
     split = frame["split"].astype(str)
     frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
     fitted_examples = _examples_table(frame)
@@ -145,7 +153,8 @@ def _joined(
     release_freed_memory()  # the join's transient heap, before training holds its arrays
     if not chunked:
         return frames, fitted_examples, frames["test"]
-    test = ChunkedFrame(repo_dir, examples[examples["split"] == "test"], service, task)
+    test_rows = examples[examples["split"] == "test"]
+    test = ChunkedFrame(repo_dir, test_rows, service, task, cache_dir=cache_dir)
     return frames, fitted_examples, test
 
 

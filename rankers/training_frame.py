@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from linksage.feature_store import historical_features
+from rankers.join_cache import cached_join, join_key
 from rankers.request_features import add_request_features
 
 NO_MEMBER = -1  # member id of corpus rows (job features only; member views are not joined)
@@ -32,15 +33,23 @@ def training_frame(
     *,
     task: str,
     progress: bool = False,
+    cache_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Examples (member_id, job_id, at, ...) with the service's features as of each `at`."""
-    entity_df = examples.rename(columns={"at": "event_timestamp"})
-    if "split" in entity_df:
-        entity_df["split"] = entity_df["split"].astype(str)
-    # historical_features applies the dask-token workaround itself (linksage.feature_store)
-    frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
-    frame = frame.rename(columns={"event_timestamp": "at"})
-    return add_request_features(frame, task)
+    """Examples (member_id, job_id, at, ...) with the service's features as of each `at`.
+    With `cache_dir`, a join already made there for the same inputs is read instead
+    (rankers.join_cache)."""
+
+    def join() -> pd.DataFrame:
+        entity_df = examples.rename(columns={"at": "event_timestamp"})
+        if "split" in entity_df:
+            entity_df["split"] = entity_df["split"].astype(str)
+        # historical_features applies the dask-token workaround itself (linksage.feature_store)
+        frame = historical_features(repo_dir, entity_df, feature_service, progress=progress)
+        frame = frame.rename(columns={"event_timestamp": "at"})
+        return add_request_features(frame, task)
+
+    key = join_key(repo_dir, examples, feature_service, task) if cache_dir else ""
+    return cached_join(cache_dir, key, join)
 
 
 # Test rows per point-in-time join and scoring pass. A test window holds every candidate of every
@@ -60,6 +69,7 @@ class ChunkedFrame:
     feature_service: str
     task: str
     chunk_rows: int = TEST_CHUNK_ROWS
+    cache_dir: Path | None = None  # see training_frame
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -68,7 +78,9 @@ class ChunkedFrame:
         """The joined frame, `chunk_rows` examples at a time."""
         for start in range(0, len(self.examples), self.chunk_rows):
             rows = self.examples.iloc[start : start + self.chunk_rows]
-            yield training_frame(self.repo_dir, rows, self.feature_service, task=self.task)
+            yield training_frame(
+                self.repo_dir, rows, self.feature_service, task=self.task, cache_dir=self.cache_dir
+            )
 
 
 def corpus_frame(
