@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from gnn_encoder.nearline.freshness import nearline_job_embeddings
 from linksage.errors import LinksageError
 from linksage.io import write_parquet
+from linksage.memory import release_freed_memory
 from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
 
 _REPO_DATA = (
@@ -62,12 +63,9 @@ def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa
 def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     """Build OUT/nearline/job_gnn_nearline.parquet and its repo copy, then train the missing
     `gnn_nearline` ranker runs (jymbii and search, every evaluation seed). Returns run dirs."""
-    from linksage.cli.gnn import gnn_dir
     from linksage.cli.rankers import plan_from_config, train_ranker_from_config
-    from linksage.data.datasource import load_tables
 
-    tables = load_tables(cfg.data, cfg.data_dir, validate=False)
-    tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg, tables).run]
+    tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg).run]
     out = cfg.output_dir / "nearline"
     pending = [
         (t, s)
@@ -81,21 +79,31 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
         return []
     repo = out / "feature_repo"
     if not (repo / "data" / "registry.db").is_file():
-        jobs = nearline_job_embeddings(
-            tables=tables,
-            gnn_dir=gnn_dir(cfg),
-            start=cfg.windows.t_train_start,
-            end=cfg.windows.t_test_end,
-            refresh=cfg.nearline.refresh,
-            availability_delay_s=cfg.nearline.availability_delay_s,
-            progress=progress,
-        )
-        write_parquet(jobs, out / "job_gnn_nearline.parquet")
-        cfg.save(out / "config.yaml")
-        build_nearline_repo(repo_dir=cfg.feast.repo_dir, out_repo_dir=repo, nearline_jobs=jobs)
+        _replay_into_repo(cfg, repo, progress=progress)
+        release_freed_memory()  # the replay's graph state, before the ranker runs
     return [
         train_ranker_from_config(
             cfg, task, NEARLINE_ARM, seed, repo_dir=repo, feature_service=f"{task}_gnn"
         )
         for task, seed in pending
     ]
+
+
+def _replay_into_repo(cfg, repo: Path, *, progress: bool) -> None:
+    """The replay's job embeddings, written to OUT/nearline/ and into the repo copy `repo`."""
+    from linksage.cli.gnn import gnn_dir
+    from linksage.data.datasource import load_tables
+
+    jobs = nearline_job_embeddings(
+        tables=load_tables(cfg.data, cfg.data_dir, validate=False),
+        gnn_dir=gnn_dir(cfg),
+        start=cfg.windows.t_train_start,
+        end=cfg.windows.t_test_end,
+        refresh=cfg.nearline.refresh,
+        availability_delay_s=cfg.nearline.availability_delay_s,
+        progress=progress,
+    )
+    out = cfg.output_dir / "nearline"
+    write_parquet(jobs, out / "job_gnn_nearline.parquet")
+    cfg.save(out / "config.yaml")
+    build_nearline_repo(repo_dir=cfg.feast.repo_dir, out_repo_dir=repo, nearline_jobs=jobs)

@@ -104,19 +104,31 @@ def _nearline_ablation(cfg: ExperimentConfig) -> Rows:
     return _input_rows(cfg), _parquet_rows([written])
 
 
-def _evaluate(cfg: ExperimentConfig) -> Rows:
-    from linksage.cli.evaluate import LeakageAuditFailed, evaluate_from_config, leakage_failure
-
-    report = evaluate_from_config(cfg)
-    message = leakage_failure(report, cfg.output_dir / "evaluation" / "report.md")
-    # A deliberately leaky run is expected to fail; any other run must not pass silently.
-    if message and not cfg.evaluation.LEAKY_embed_on_full_graph:
-        raise LeakageAuditFailed(message)
+def _ranker_runs(cfg: ExperimentConfig) -> Rows:
     runs = cfg.output_dir / "rankers"
     return (
         _parquet_rows(runs.glob("*/*/seed*/examples.parquet")),
         _parquet_rows(runs.glob("*/*/seed*/predictions.parquet")),
     )
+
+
+def _rankers(cfg: ExperimentConfig) -> Rows:
+    from linksage.cli.evaluate import train_missing_rankers
+    from linksage.cli.rankers import plan_from_config
+
+    train_missing_rankers(cfg, plan_from_config(cfg).run)
+    return _ranker_runs(cfg)
+
+
+def _evaluate(cfg: ExperimentConfig) -> Rows:
+    from linksage.cli.evaluate import LeakageAuditFailed, evaluate_from_config, leakage_failure
+
+    report = evaluate_from_config(cfg, train_missing=False)
+    message = leakage_failure(report, cfg.output_dir / "evaluation" / "report.md")
+    # A deliberately leaky run is expected to fail; any other run must not pass silently.
+    if message and not cfg.evaluation.LEAKY_embed_on_full_graph:
+        raise LeakageAuditFailed(message)
+    return _ranker_runs(cfg)[1], None  # it reads the runs' predictions; it writes reports
 
 
 STAGES: tuple[Stage, ...] = (
@@ -127,7 +139,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("features", _features),
     Stage("materialize", _materialize),
     Stage("nearline ablation", _nearline_ablation),
-    Stage("rankers + evaluate", _evaluate),
+    Stage("rankers", _rankers),
+    Stage("evaluate", _evaluate),
 )
 
 
