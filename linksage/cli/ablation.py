@@ -63,7 +63,7 @@ def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa
 def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     """Build OUT/nearline/job_gnn_nearline.parquet and its repo copy, then train the missing
     `gnn_nearline` ranker runs (jymbii and search, every evaluation seed). Returns run dirs."""
-    from linksage.cli.rankers import plan_from_config, train_ranker_from_config
+    from linksage.cli.rankers import plan_from_config, train_ranker_in_own_process
 
     tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg).run]
     out = cfg.output_dir / "nearline"
@@ -82,7 +82,7 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
         _replay_into_repo(cfg, repo, progress=progress)
         release_freed_memory()  # the replay's graph state, before the ranker runs
     return [
-        train_ranker_from_config(
+        train_ranker_in_own_process(
             cfg, task, NEARLINE_ARM, seed, repo_dir=repo, feature_service=f"{task}_gnn"
         )
         for task, seed in pending

@@ -33,7 +33,7 @@ def leakage_failure(report, where: Path) -> str | None:
 def train_missing_rankers(config: ExperimentConfig, tasks: tuple[str, ...]) -> list[Path]:
     """Train every (task, arm, seed) of `tasks` whose predictions are not on disk yet."""
     from evaluation.runs import predictions_path
-    from linksage.cli.rankers import train_ranker_from_config
+    from linksage.cli.rankers import train_ranker_in_own_process
 
     missing = [
         (t, a, s)
@@ -42,7 +42,7 @@ def train_missing_rankers(config: ExperimentConfig, tasks: tuple[str, ...]) -> l
         for s in config.evaluation.seeds
         if not predictions_path(config.output_dir, t, a, s).is_file()
     ]
-    return [train_ranker_from_config(config, t, a, s) for t, a, s in missing]
+    return [train_ranker_in_own_process(config, t, a, s) for t, a, s in missing]
 
 
 def evaluate_from_config(

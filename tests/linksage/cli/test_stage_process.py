@@ -47,3 +47,13 @@ def test_an_error_in_the_stage_is_raised_again_with_its_type_message_and_child_t
 def test_a_stage_process_killed_by_a_signal_is_a_clear_error():
     with pytest.raises(StageProcessDied, match="'killed'.*exit code -9"):
         run_in_own_process(_killed, None, name="killed")
+
+
+def _allocate_in_a_forked_child(mib: int) -> int:
+    return run_in_own_process(_allocate, mib, name="inner", preload=("numpy",)).result
+
+
+def test_a_process_started_from_the_fork_server_reports_its_peak_up_through_its_parent():
+    outcome = run_in_own_process(_allocate_in_a_forked_child, 400, name="outer")
+    assert outcome.result == 400 * _MIB // 8
+    assert outcome.peak_rss_bytes >= 400 * _MIB  # the inner process's, larger than the outer's
