@@ -24,8 +24,8 @@ _FORMAT = "1"  # bump when the stored layout of a joined frame changes
 
 def _repo_state(repo_dir: Path | str) -> list[str]:
     data = Path(repo_dir) / "data"
-    files = sorted([*data.glob("*.parquet"), data / "registry.db"])
-    return [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files if f.is_file()]
+    files = sorted(f for f in [*data.glob("*.parquet"), data / "registry.db"] if f.is_file())
+    return [f"{f.name}:{s.st_size}:{s.st_mtime_ns}" for f in files for s in [f.stat()]]
 
 
 def join_key(repo_dir: Path | str, examples: pd.DataFrame, feature_service: str, task: str) -> str:
@@ -37,11 +37,8 @@ def join_key(repo_dir: Path | str, examples: pd.DataFrame, feature_service: str,
     return digest.hexdigest()[:32]
 
 
-def cached_join(cache_dir: Path | None, key: str, join: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame stored under `key` in `cache_dir`, or `join()` stored there and read back
-    (no cache_dir: `join()` itself)."""
-    if cache_dir is None:
-        return join()
+def cached_join(cache_dir: Path, key: str, join: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The frame stored under `key` in `cache_dir`, or `join()` stored there and read back."""
     path = Path(cache_dir) / f"{key}.parquet"
     if not path.is_file():
         write_parquet(join(), path)  # atomic: a crash leaves no half-written frame

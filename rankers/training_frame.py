@@ -48,8 +48,9 @@ def training_frame(
         frame = frame.rename(columns={"event_timestamp": "at"})
         return add_request_features(frame, task)
 
-    key = join_key(repo_dir, examples, feature_service, task) if cache_dir else ""
-    return cached_join(cache_dir, key, join)
+    if cache_dir is None:
+        return join()
+    return cached_join(cache_dir, join_key(repo_dir, examples, feature_service, task), join)
 
 
 # Test rows per point-in-time join and scoring pass. A test window holds every candidate of every

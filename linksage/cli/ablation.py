@@ -22,7 +22,6 @@ import pyarrow.parquet as pq
 from gnn_encoder.nearline.freshness import nearline_job_embeddings
 from linksage.errors import LinksageError
 from linksage.io import write_parquet
-from linksage.memory import release_freed_memory
 from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
 
 _REPO_DATA = (
@@ -80,7 +79,6 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     repo = out / "feature_repo"
     if not (repo / "data" / "registry.db").is_file():
         _replay_into_repo(cfg, repo, progress=progress)
-        release_freed_memory()  # the replay's graph state, before the ranker runs
     return [
         train_ranker_in_own_process(
             cfg, task, NEARLINE_ARM, seed, repo_dir=repo, feature_service=f"{task}_gnn"

@@ -104,12 +104,9 @@ def _nearline_ablation(cfg: ExperimentConfig) -> Rows:
     return _input_rows(cfg), _parquet_rows([written])
 
 
-def _ranker_runs(cfg: ExperimentConfig) -> Rows:
-    runs = cfg.output_dir / "rankers"
-    return (
-        _parquet_rows(runs.glob("*/*/seed*/examples.parquet")),
-        _parquet_rows(runs.glob("*/*/seed*/predictions.parquet")),
-    )
+def _run_rows(cfg: ExperimentConfig, table: str) -> int:
+    """Rows of every ranker run's `table` (examples or predictions)."""
+    return _parquet_rows((cfg.output_dir / "rankers").glob(f"*/*/seed*/{table}.parquet"))
 
 
 def _rankers(cfg: ExperimentConfig) -> Rows:
@@ -117,7 +114,7 @@ def _rankers(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.rankers import plan_from_config
 
     train_missing_rankers(cfg, plan_from_config(cfg).run)
-    return _ranker_runs(cfg)
+    return _run_rows(cfg, "examples"), _run_rows(cfg, "predictions")
 
 
 def _evaluate(cfg: ExperimentConfig) -> Rows:
@@ -128,7 +125,7 @@ def _evaluate(cfg: ExperimentConfig) -> Rows:
     # A deliberately leaky run is expected to fail; any other run must not pass silently.
     if message and not cfg.evaluation.LEAKY_embed_on_full_graph:
         raise LeakageAuditFailed(message)
-    return _ranker_runs(cfg)[1], None  # it reads the runs' predictions; it writes reports
+    return _run_rows(cfg, "predictions"), None  # it reads the runs' predictions; writes reports
 
 
 STAGES: tuple[Stage, ...] = (

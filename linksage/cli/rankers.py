@@ -96,7 +96,6 @@ _RANKER_IMPORTS = (
     "rankers.train",
     "rankers.ranking_run",
     "rankers.retrieval_run",
-    "linksage.feature_store",
     "feast",
     "duckdb",
 )

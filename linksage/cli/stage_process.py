@@ -60,8 +60,6 @@ def own_and_children_peak() -> int:
 
 
 def _child(run: Callable[[Any], Any], arg: Any, conn: Connection) -> None:
-    global _largest_child_peak
-    _largest_child_peak = 0  # a forked child starts with its parent's (the fork server's) value
     try:
         result = run(arg)
     except BaseException as err:  # noqa: BLE001  (every failure goes back to the parent)
