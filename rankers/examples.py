@@ -12,8 +12,10 @@ and ebr add `query`). Rules shared by all tasks:
   jobs engaged in one request (engagements sharing a request_id; one engagement alone if it has
   none) plus jobs drawn, with `seed`, among jobs live at the request's time: `negatives_per_request`
   for a training request, `candidates_per_request` for a validation or test request (so that the
-  ranking metrics rank a realistic candidate list). Requests without a request_id get negative
-  synthetic ids (-1, -2, ...).
+  ranking metrics rank a realistic candidate list). Engagements without a request_id form one
+  request per member, job and split window (its time: the first of them), with a negative
+  synthetic id (-1, -2, ...): a view, a click and an apply of one job are one example labelled
+  1, never three requests whose two earlier twins are labelled 0 with the same features.
 
 Tasks: jymbii (jymbii impressions, label apply), search (search impressions with their query,
 label apply, `click` = click/save/apply), taj (premium members' applications, label = recruiter
@@ -124,7 +126,7 @@ def _from_engagements(
     task: str, tables: Tables, windows: SplitWindows, sampled: dict[str, int], seed: int
 ) -> pd.DataFrame:
     eng = tables.engagements[tables.engagements["channel"] == task].copy()
-    eng["request_id"] = _request_ids(eng)
+    eng["request_id"] = _request_ids(eng, windows)
     first = eng.sort_values("at").groupby("request_id", sort=True).first()
     requests = _windowed(first.reset_index()[["request_id", "member_id", "at"]], windows)
     engaged = eng[eng["request_id"].isin(requests["request_id"])]
@@ -146,13 +148,20 @@ def _from_engagements(
     return out
 
 
-def _request_ids(eng: pd.DataFrame) -> pd.Series:
-    """The engagement's request_id, or a negative synthetic id for engagements without one."""
+def _request_ids(eng: pd.DataFrame, windows: SplitWindows | None = None) -> pd.Series:
+    """The engagement's request_id, or a negative synthetic id for engagements without one:
+    with `windows`, one id per (member, job, split window) (module docstring); without, one per
+    engagement."""
     ids = eng["request_id"].astype("Int64")
     missing = ids.isna().to_numpy()
-    synthetic = -np.arange(1, int(missing.sum()) + 1, dtype=np.int64)
     out = ids.to_numpy(dtype=np.int64, na_value=0)
-    out[missing] = synthetic
+    if windows is None:
+        out[missing] = -np.arange(1, int(missing.sum()) + 1, dtype=np.int64)
+        return pd.Series(out, index=eng.index)
+    loose = eng.loc[missing, ["member_id", "job_id"]].copy()
+    loose["split"] = windows.assign(eng.loc[missing, "at"]).fillna("none").to_numpy()
+    group = loose.groupby(["member_id", "job_id", "split"], sort=True).ngroup().to_numpy()
+    out[missing] = -(group.astype(np.int64) + 1)
     return pd.Series(out, index=eng.index)
 
 

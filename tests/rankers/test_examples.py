@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -159,6 +160,31 @@ def test_without_impressions_requests_come_from_engagements_plus_seeded_live_neg
     req = a[a["request_id"] == 101]
     assert set(req["split"].astype(str)) == {"validation"}
     assert _rows(req[req["label"] == 1], ["job_id"]) == {("11",)}
+
+
+def test_request_less_engagements_of_one_job_are_one_request_with_one_label():
+    tables = _tables(with_impressions=False)
+    # member 2, job 12, no request_id: a view and a click on day 1, an apply on day 2 (train),
+    # and a view on day 5 (test): one train request labelled 1 and one test request labelled 0
+    loose = pd.DataFrame(
+        {
+            "member_id": [2, 2, 2, 2],
+            "job_id": [12, 12, 12, 12],
+            "action": ["view", "click", "apply", "view"],
+            "channel": ["jymbii"] * 4,
+            "request_id": pd.array([None] * 4, dtype="Int64"),
+            "at": [T0 + DAY, T0 + DAY + H, T0 + 2 * DAY, T0 + 5 * DAY + H],
+        }
+    )
+    eng = pd.concat([tables.engagements, loose], ignore_index=True)
+    ex = build_examples(
+        "jymbii", replace(tables, engagements=eng), WINDOWS, negatives_per_request=1
+    )
+    mine = ex[(ex["member_id"] == 2) & (ex["job_id"] == 12) & (ex["request_id"] < 0)]
+    assert _rows(mine, ["split", "label"]) == {("train", "1"), ("test", "0")}
+    assert len(mine) == 2  # no label-0 twin of the apply with the same features
+    train = mine[mine["split"] == "train"]
+    assert train["at"].iloc[0] == pd.Timestamp(T0 + DAY)  # the request starts at the first one
 
 
 def test_unknown_task_is_refused():
