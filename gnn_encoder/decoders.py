@@ -12,9 +12,12 @@ All are trained with binary cross-entropy on (member, job, label).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from linksage.feature_store.decoder import LinkDecoder
 
 
 class MLPDecoder(nn.Module):
@@ -53,6 +56,26 @@ def make_decoder(name: str, dim: int) -> nn.Module:
     if name not in decoders:
         raise ValueError(f"gnn.decoder must be one of {sorted(decoders)}, got {name!r}")
     return decoders[name](dim)
+
+
+def frozen_decoder(decoder: nn.Module, model_version: str) -> LinkDecoder:
+    """The decoder's weights as plain arrays, for the feature repo (linksage.feature_store.decoder:
+    the rankers rebuild the same logit in their own framework)."""
+
+    def arr(t: torch.Tensor) -> np.ndarray:
+        return t.detach().cpu().numpy().astype(np.float32)
+
+    if isinstance(decoder, MLPDecoder):
+        first, last = decoder.mlp[0], decoder.mlp[2]
+        weights = {"w1": first.weight, "b1": first.bias, "w2": last.weight, "b2": last.bias}
+        return LinkDecoder("mlp", model_version, {k: arr(v) for k, v in weights.items()})
+    if isinstance(decoder, CosineDecoder):
+        weights = {"scale": arr(decoder.scale), "bias": arr(decoder.bias)}
+        return LinkDecoder("cosine", model_version, weights)
+    if isinstance(decoder, InBatchDecoder):
+        temperature = np.asarray(decoder.temperature, np.float32)
+        return LinkDecoder("inbatch", model_version, {"temperature": temperature})
+    raise TypeError(f"no frozen form for decoder {type(decoder).__name__}")
 
 
 def link_loss(

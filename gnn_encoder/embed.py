@@ -25,11 +25,13 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from gnn_encoder.checkpoint import load_checkpoint
+from gnn_encoder.decoders import frozen_decoder
 from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import build_graph
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.onnx_export import export_ego_onnx
 from linksage.data.tables import Tables
+from linksage.feature_store.decoder import write_decoder
 from linksage.feature_store.embeddings import embeddings_table, with_feature_ts
 from linksage.io import atomic_write_text, write_parquet
 
@@ -99,6 +101,8 @@ def embed_snapshots(
     for entity, acc in (("member", members), ("job", jobs)):
         table = _stacked(f"{entity}_id", acc, ckpt.model_version, dim)
         write_parquet(with_feature_ts(table), repo / f"{entity}_embeddings.parquet")
+    # the affinity the GNN learned, for the rankers to use as it was trained (not a dot product)
+    write_decoder(repo, frozen_decoder(ckpt.decoder, ckpt.model_version))
     manifest = {
         "model_version": ckpt.model_version,
         "embedding_dim": dim,

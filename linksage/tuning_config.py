@@ -10,11 +10,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+GnnInputs = Literal["decoder", "raw", "projection", "similarity"]
+# how GNN vectors enter a ranker, in the order tried (the first: stage 1's, and tuning off's)
+DEFAULT_GNN_INPUTS: tuple[GnnInputs, ...] = ("decoder", "raw", "projection")
+
 
 class TuningParams(BaseModel):
     """Every arm of a task tries the same first `trials` of learning_rate x dropout (walked
-    diagonally); the gnn arm's trials also cycle through `gnn_inputs`. `rankers.tuning: off`
-    (YAML false) instead trains once at `rankers.learning_rate`, no dropout, raw GNN vectors."""
+    diagonally); an arm with GNN vectors does so at the first of `gnn_inputs`, then tries the
+    others at the chosen learning rate and dropout (rankers/tuning.py). `rankers.tuning: off`
+    (YAML false) instead trains once at `rankers.learning_rate`, no dropout, at the first usable
+    of the default `gnn_inputs`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -24,11 +30,12 @@ class TuningParams(BaseModel):
     dropout: tuple[Annotated[float, Field(ge=0, lt=1)], ...] = Field(
         (0.0, 0.2), min_length=1, description="after each hidden ReLU layer"
     )
-    gnn_inputs: tuple[Literal["raw", "similarity", "projection"], ...] = Field(
-        ("raw", "similarity", "projection"),
+    gnn_inputs: tuple[GnnInputs, ...] = Field(
+        DEFAULT_GNN_INPUTS,
         min_length=1,
-        description="how GNN vectors enter: raw (the vectors and their dot product), similarity "
-        "(the dot product alone, one scalar), projection (each through a Dense(projection_dim))",
+        description="how GNN vectors enter, each with a presence indicator: decoder (the GNN's "
+        "own link decoder's logit, frozen), raw (the vectors and their dot product), "
+        "projection (each through a Dense(projection_dim)), similarity (the dot product alone)",
     )
     projection_dim: int = Field(8, ge=1, description="projection: each GNN vector to this size")
     each_seed: bool = Field(

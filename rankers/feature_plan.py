@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from linksage.feature_store.decoder import LinkDecoder
 from linksage.io import atomic_write_text
 from rankers.feature_schema import FeatureSpec
 
@@ -34,6 +35,11 @@ class FeaturePlan:
     vector_var: dict[str, list[float]] = field(default_factory=dict)
     dot_mean: float = 0.0  # statistics of the member . job product of raw vectors (gnn arm)
     dot_var: float = 1.0
+    # the GNN's frozen link decoder (LinkDecoder.to_json's fields) and its logit's statistics,
+    # over training rows where both vectors are present; None without a decoder in the repo
+    decoder: dict | None = None
+    decoder_mean: float = 0.0
+    decoder_var: float = 1.0
 
     @classmethod
     def fit(
@@ -43,8 +49,10 @@ class FeaturePlan:
         *,
         max_vocab: int = 100_000,
         max_bag: int = 16,
+        decoder: LinkDecoder | None = None,
     ) -> FeaturePlan:
-        """Fit on the training frame (vocabularies sorted by frequency, then value)."""
+        """Fit on the training frame (vocabularies sorted by frequency, then value). `decoder`:
+        the GNN's link decoder, kept when the specs hold a member and a job vector it can score."""
         plan = cls(specs=list(specs))
         for spec in specs:
             col = _column(frame, spec.name)
@@ -73,7 +81,7 @@ class FeaturePlan:
                 plan.vector_var[spec.name] = np.where(
                     mat.var(axis=0) > 1e-12, mat.var(axis=0), 1.0
                 ).tolist()
-        plan._fit_dot(frame)
+        plan._fit_pair(frame, decoder)
         return plan
 
     def dot_pair(self) -> tuple[str, str] | None:
@@ -84,14 +92,28 @@ class FeaturePlan:
             return None
         return pair
 
-    def _fit_dot(self, frame: pd.DataFrame) -> None:
+    def link_decoder(self) -> LinkDecoder | None:
+        """The GNN's frozen link decoder the plan carries (None: no decoder input)."""
+        return LinkDecoder.from_dict(self.decoder) if self.decoder else None
+
+    def _fit_pair(self, frame: pd.DataFrame, decoder: LinkDecoder | None) -> None:
+        """Statistics of the pair scalars (dot product, decoder logit) over the training rows
+        where both vectors are present: a missing vector makes them neutral (0 once
+        standardized), so its zeros must not shift the statistics."""
         pair = self.dot_pair()
         if pair is None:
             return
         arrays = self.arrays(frame, list(pair))
-        dot = np.sum(arrays[pair[0]].astype(np.float64) * arrays[pair[1]], axis=1)
-        self.dot_mean = float(dot.mean())
-        self.dot_var = float(dot.var()) if dot.var() > 1e-12 else 1.0
+        m, j = arrays[pair[0]], arrays[pair[1]]
+        both = m.any(axis=1) & j.any(axis=1)
+        m, j = m[both], j[both]
+        if not len(m):
+            return
+        self.dot_mean, self.dot_var = _moments(np.sum(m.astype(np.float64) * j, axis=1))
+        if decoder is not None:
+            _check_decoder_width(decoder, m.shape[1])
+            self.decoder = json.loads(decoder.to_json())
+            self.decoder_mean, self.decoder_var = _moments(decoder.logits(m, j))
 
     def names(self, side: str | None = None) -> list[str]:
         """Input names, optionally only those of one side (member, job, pair)."""
@@ -118,8 +140,9 @@ class FeaturePlan:
                 values = values.fillna(self.numeric_mean[spec.name])
                 out[spec.name] = values.to_numpy(dtype=np.float32)
             else:
-                mean = np.asarray(self.vector_mean[spec.name], dtype=np.float32)
-                mat = np.tile(mean, (len(col), 1))  # a missing vector is the training mean
+                # a missing vector is all zeros: the model reads that as "absent" (its presence
+                # indicator, rankers/inputs.py) and makes every GNN input neutral for the row
+                mat = np.zeros((len(col), self.vector_dims[spec.name]), dtype=np.float32)
                 for i, value in enumerate(col):
                     if _is_vector(value):
                         mat[i] = np.asarray(value, dtype=np.float32)
@@ -138,6 +161,21 @@ class FeaturePlan:
         d = json.loads(Path(path).read_text())
         d["specs"] = [FeatureSpec.from_dict(s) for s in d["specs"]]
         return cls(**d)
+
+
+def _check_decoder_width(decoder: LinkDecoder, dim: int) -> None:
+    if decoder.kind == "mlp" and decoder.weights["w1"].shape[1] != 3 * dim:
+        raise ValueError(
+            f"the GNN decoder scores {decoder.weights['w1'].shape[1] // 3}-dimensional "
+            f"embeddings, the feature service's are {dim}-dimensional (re-run `linksage embed`)"
+        )
+
+
+def _moments(values: np.ndarray) -> tuple[float, float]:
+    """Mean and variance (1 for a constant) of a float array."""
+    values = np.asarray(values, np.float64)
+    var = float(values.var())
+    return float(values.mean()), var if var > 1e-12 else 1.0
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -25,6 +25,7 @@ from linksage.config import RankerParams
 from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
+from linksage.feature_store.decoder import read_decoder
 from linksage.io import atomic_write_text, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
@@ -95,7 +96,7 @@ def train_ranker(
     joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
     frames, fitted_examples, test = _joined(task, examples, repo_dir, service, progress, joins)
     data_warnings = _check_trainable(task, frames["train"], windows)
-    plan = FeaturePlan.fit(frames["train"], specs)
+    plan = FeaturePlan.fit(frames["train"], specs, decoder=read_decoder(repo_dir))
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
     desc = f"{task}/{arm}/seed{seed}"
     train = _trainer(
@@ -169,7 +170,15 @@ def _tuned(
     """The chosen trial and EBR's negatives record: the search (rankers/tuning.py) and, for EBR,
     each negatives strategy at its setting; or, with `reuse_from`, one run at that run's choice."""
     from rankers.hard_negatives import compare_negatives, reused_negatives
-    from rankers.tuning import SELECTION_METRIC, candidate_settings, has_gnn_vectors, reused, tune
+    from rankers.tuning import (
+        SELECTION_METRIC,
+        candidate_settings,
+        has_gnn_vectors,
+        integration_modes,
+        integration_settings,
+        reused,
+        tune,
+    )
 
     metric = SELECTION_METRIC[task]
     choice = reused(reuse_from, ebr=task == "ebr") if reuse_from is not None else None
@@ -178,9 +187,14 @@ def _tuned(
         tuned.record["reused_from_seed"] = choice.seed
         negatives = reused_negatives(tuned, choice.seed) if task == "ebr" else None
         return tuned, negatives
-    settings = candidate_settings(params, gnn=has_gnn_vectors(plan), two_tower=task == "ebr")
+    modes = []
+    if has_gnn_vectors(plan):
+        modes = integration_modes(params, two_tower=task == "ebr", decoder=bool(plan.decoder))
     searched = isinstance(params.tuning, TuningParams)
-    tuned = tune(settings, train, metric=metric, searched=searched)
+    tuned = tune(candidate_settings(params, modes=modes), train, metric=metric, searched=searched)
+    if searched and len(modes) > 1:  # stage 2: the integration at the chosen lr and dropout
+        others = integration_settings(tuned.setting, modes)
+        tuned = tune(others, train, metric=metric, searched=True, previous=tuned, stage="gnn")
     if task != "ebr":
         return tuned, None
     # EBR: each negatives strategy at the tuned setting, the best on validation kept

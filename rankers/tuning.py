@@ -1,13 +1,17 @@
 """Fair tuning: every arm of a task gets the same small search on the validation slice.
 
-The candidate settings are the first `trials` of `learning_rate x dropout` and are the same in
-every arm. The grid is walked diagonal by diagonal ((lr0, d0), (lr1, d1), (lr0, d1), (lr1, d0) for
+Stage 1, shared by every arm: the first `trials` of `learning_rate x dropout`, the same in every
+arm. The grid is walked diagonal by diagonal ((lr0, d0), (lr1, d1), (lr0, d1), (lr1, d0) for
 2 x 2), so that a short budget already tries more than one value of each, and the first trial is
-today's single setting when both lists start with it. An arm with GNN vectors also tries how
-they enter the model (`gnn_inputs`: raw, similarity, projection; see rankers/inputs.py): its i-th
-trial pairs the i-th shared setting with the i-th mode, cycling. So both arms try the same learning rates and dropouts with the same number of
-trials; the gnn arm spends that budget over a larger space, which can only favour the control.
-EBR's towers each see one side, so its gnn trials cycle through the modes other than similarity.
+today's single setting when both lists start with it. An arm with GNN vectors trains stage 1 with
+its first integration (`gnn_inputs`, how the vectors enter the model; rankers/inputs.py).
+
+Stage 2, the integration, for an arm with GNN vectors only: each other integration at stage 1's
+chosen learning rate and dropout, so the integration is compared on its own, not confounded with
+the optimiser's settings. The modes an arm can use: EBR's towers each see one side, so no pair
+mode (similarity, decoder) there; without the GNN's decoder in the feature repo, no decoder.
+The control spends no extra trials; the extra search can only favour the gnn arm on validation,
+which is why the verdict is read on the test window, where no choice is made.
 
 Every trial trains with the same seed and with early stopping on the validation slice (the
 epoch count is searched by early stopping, up to `epochs`). The chosen trial is the one with the
@@ -21,15 +25,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linksage.config import RankerParams
 from linksage.errors import ConfigError
-from linksage.tuning_config import TuningParams
+from linksage.tuning_config import DEFAULT_GNN_INPUTS, TuningParams
 from rankers.feature_plan import FeaturePlan
+from rankers.inputs import PAIR_MODES
 
 if TYPE_CHECKING:  # imports TensorFlow; choosing among results does not need it
     from rankers.ranking_run import RunResult
@@ -70,22 +75,40 @@ def has_gnn_vectors(plan: FeaturePlan) -> bool:
     return any(s.gnn and s.kind == "vector" for s in plan.specs)
 
 
-def candidate_settings(params: RankerParams, *, gnn: bool, two_tower: bool) -> list[Setting]:
-    """The settings one arm tries (module docstring); tuning off: today's single setting."""
+def integration_modes(params: RankerParams, *, two_tower: bool, decoder: bool) -> list[str]:
+    """The integrations an arm with GNN vectors can use, in the config's order (module
+    docstring); tuning off: the first usable one of the defaults."""
+    tuning = params.tuning
+    wanted = tuning.gnn_inputs if isinstance(tuning, TuningParams) else DEFAULT_GNN_INPUTS
+    usable = [
+        m
+        for m in wanted
+        if not (two_tower and m in PAIR_MODES) and not (m == "decoder" and not decoder)
+    ]
+    if not usable:
+        raise ConfigError(
+            f"rankers.tuning.gnn_inputs {list(wanted)}: none usable here (EBR's towers each see "
+            "one side, so no similarity or decoder there; decoder needs the GNN's decoder in "
+            "the feature repo); add raw or projection"
+        )
+    return usable if isinstance(tuning, TuningParams) else usable[:1]
+
+
+def candidate_settings(params: RankerParams, *, modes: Sequence[str] = ()) -> list[Setting]:
+    """Stage 1's settings (module docstring): the shared learning_rate x dropout trials, at the
+    first of `modes` (an arm with GNN vectors; empty for the control). Tuning off: one
+    setting at `rankers.learning_rate`, no dropout."""
+    mode = modes[0] if modes else None
     tuning = params.tuning
     if not isinstance(tuning, TuningParams):
-        return [Setting(params.learning_rate, 0.0, "raw" if gnn else None)]
+        return [Setting(params.learning_rate, 0.0, mode)]
     shared = diagonal_grid(tuning.learning_rate, tuning.dropout)[: tuning.trials]
-    if not gnn:
-        return [Setting(lr, d) for lr, d in shared]
-    # a two-tower model has no place where the member and job vectors meet before the score
-    modes = [m for m in tuning.gnn_inputs if not (two_tower and m == "similarity")]
-    if not modes:
-        raise ConfigError(
-            "rankers.tuning.gnn_inputs: EBR's towers each see one side, so 'similarity' cannot "
-            "be an input there; add raw or projection"
-        )
-    return [Setting(lr, d, modes[i % len(modes)]) for i, (lr, d) in enumerate(shared)]
+    return [Setting(lr, d, mode) for lr, d in shared]
+
+
+def integration_settings(chosen: Setting, modes: Sequence[str]) -> list[Setting]:
+    """Stage 2's settings: each mode other than `chosen`'s, at its learning rate and dropout."""
+    return [replace(chosen, gnn_inputs=m) for m in modes if m != chosen.gnn_inputs]
 
 
 @dataclass(frozen=True)
@@ -139,19 +162,26 @@ def tune(
     *,
     metric: str,
     searched: bool,
+    previous: Tuned | None = None,
+    stage: str = "shared",
 ) -> Tuned:
-    """Train every setting (`train(setting, label)`), keep the one `choose` picks by `metric`.
+    """Train every setting (`train(setting, label)`), keep the one `choose` picks by `metric`;
+    with `previous` (an earlier stage), its trials compete too and the record continues it.
 
     Only validation metrics are read here; the other trials' models are dropped as soon as a
     better one comes."""
-    trials, values, best = [], [], None
+    trials = list(previous.record["trials"]) if previous else []
+    n_previous = len(trials)
+    values = [t[metric] for t in trials]
+    best = previous.result if previous else None
     for i, setting in enumerate(settings):
-        result = train(setting, f"trial {i + 1}/{len(settings)}")
+        result = train(setting, f"{stage} trial {i + 1}/{len(settings)}")
         value = result.validation_metrics.get(metric)
         values.append(value if _defined(value) else None)
         trials.append(
             {
-                "trial": i,
+                "trial": len(trials),
+                "stage": stage,
                 **asdict(setting),
                 metric: values[-1],
                 "best_epoch": result.validation_metrics.get("best_epoch"),
@@ -159,11 +189,12 @@ def tune(
                 "train_seconds": result.timing.get("train_seconds"),
             }
         )
-        if choose(values) == i:
+        if choose(values) == len(values) - 1:
             best = result
-    chosen = choose(values)
+    chosen = choose(values)  # an earlier stage's index only if it is that stage's choice
+    setting = previous.setting if chosen < n_previous else settings[chosen - n_previous]
     record = {"searched": searched, "metric": metric, "trials": trials, "chosen": trials[chosen]}
-    return Tuned(best, settings[chosen], record)
+    return Tuned(best, setting, record)
 
 
 def _defined(v: float | None) -> bool:

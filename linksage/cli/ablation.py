@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from gnn_encoder.nearline.freshness import nearline_job_embeddings
 from linksage.errors import LinksageError
+from linksage.feature_store.decoder import DECODER_FILE
 from linksage.io import write_parquet
 from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
 
@@ -29,6 +30,7 @@ _REPO_DATA = (
     "job_profile.parquet",
     "member_gnn.parquet",
     "linksage_settings.json",
+    DECODER_FILE,  # the GNN decoder the rankers score the embeddings with
 )
 
 

@@ -64,3 +64,22 @@ def test_score_matrix_equals_pairwise_scores(name):
 def test_unknown_decoder_is_refused():
     with pytest.raises(ValueError, match="gnn.decoder"):
         make_decoder("bilinear", 4)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cosine", "inbatch"])
+def test_the_frozen_decoder_scores_as_the_torch_decoder(name):
+    """What the rankers receive (linksage.feature_store.decoder) is the GNN's own logit."""
+    from gnn_encoder.decoders import frozen_decoder
+
+    torch.manual_seed(0)
+    decoder = make_decoder(name, 4)
+    m, j = torch.randn(16, 4), torch.randn(16, 4)
+    frozen = frozen_decoder(decoder, "v1")
+    assert frozen.kind == name and frozen.model_version == "v1"
+    with torch.no_grad():
+        expected = decoder(m, j).numpy()
+    got = frozen.logits(m.numpy(), j.numpy())
+    assert got.shape == expected.shape
+    torch.testing.assert_close(
+        torch.from_numpy(got), torch.from_numpy(expected), atol=1e-5, rtol=1e-5
+    )

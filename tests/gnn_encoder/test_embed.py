@@ -79,3 +79,22 @@ def test_leaky_full_graph_is_flagged_and_visible_in_max_edge_time(
     assert manifest["leaky_full_graph"] is True
     first = manifest["snapshots"][0]
     assert pd.Timestamp(first["max_edge_time"]) >= pd.Timestamp(first["time"])  # the audit's signal
+
+
+def test_the_decoder_is_written_beside_the_embeddings_it_scores(tiny_run):
+    """The rankers' decoder integration reads the GNN's own decoder from the repo."""
+    import torch
+
+    from linksage.feature_store.decoder import read_decoder
+
+    _, cfg = tiny_run
+    ckpt = load_checkpoint(gnn_dir(cfg) / "checkpoint.pt")
+    decoder = read_decoder(cfg.feast.repo_dir)
+    assert decoder is not None and decoder.model_version == ckpt.model_version
+    emb = pd.read_parquet(cfg.feast.repo_dir / "data" / "member_embeddings.parquet")
+    jobs = pd.read_parquet(cfg.feast.repo_dir / "data" / "job_embeddings.parquet")
+    m = np.stack(emb["embedding"].head(8)).astype(np.float32)
+    j = np.stack(jobs["embedding"].head(8)).astype(np.float32)
+    with torch.no_grad():
+        expected = ckpt.decoder(torch.from_numpy(m), torch.from_numpy(j)).numpy()
+    np.testing.assert_allclose(decoder.logits(m, j), expected, rtol=1e-4, atol=1e-5)

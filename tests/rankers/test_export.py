@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from linksage.feature_store.decoder import LinkDecoder
 from rankers.export import check_parity, export_onnx, onnx_predict, onnx_session
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import FeatureSpec
@@ -21,7 +23,22 @@ SPECS = [
 ]
 
 
-def test_onnx_scores_match_tensorflow_including_unknown_values(tmp_path):
+def _decoder(kind: str, dim: int = 3) -> LinkDecoder:
+    rng = np.random.default_rng(1)
+    weights = {
+        "mlp": {"w1": rng.normal(size=(4, 3 * dim)), "b1": rng.normal(size=4),
+                "w2": rng.normal(size=(1, 4)), "b2": rng.normal(size=1)},
+        "cosine": {"scale": np.float32(5.0), "bias": np.float32(-0.5)},
+        "inbatch": {"temperature": np.float32(np.sqrt(dim))},
+    }[kind]  # fmt: skip
+    return LinkDecoder(kind, "v1", {k: np.asarray(v, np.float32) for k, v in weights.items()})
+
+
+@pytest.mark.parametrize(
+    ("gnn_inputs", "decoder_kind"),
+    [("raw", "mlp"), ("decoder", "mlp"), ("decoder", "cosine"), ("decoder", "inbatch")],
+)
+def test_onnx_scores_match_tensorflow_including_unknown_values(tmp_path, gnn_inputs, decoder_kind):
     rng = np.random.default_rng(0)
     n = 32
     frame = pd.DataFrame(
@@ -34,9 +51,15 @@ def test_onnx_scores_match_tensorflow_including_unknown_values(tmp_path):
             "j__emb": list(rng.normal(size=(n, 3)).astype(np.float32)),
         }
     )
-    plan = FeaturePlan.fit(frame.head(16), SPECS)  # the rest holds unseen ids and tokens
+    frame.loc[[20, 25], "j__emb"] = None  # jobs without an embedding: zeros, flagged absent
+    decoder = _decoder(decoder_kind)
+    # the rest holds unseen ids and tokens
+    plan = FeaturePlan.fit(frame.head(16), SPECS, decoder=decoder)
     make_deterministic(0)
-    scorer = DCNRanker(plan, embedding_dim=4, cross_layers=2, hidden_units=(8,)).scorer()
+    model = DCNRanker(
+        plan, embedding_dim=4, cross_layers=2, hidden_units=(8,), gnn_inputs=gnn_inputs
+    )
+    scorer = model.scorer()
     path = export_onnx(scorer, tmp_path / "model.onnx")
     arrays = plan.arrays(frame)
     session = onnx_session(path)

@@ -39,7 +39,7 @@ def test_fit_orders_vocabularies_by_frequency_then_value():
     assert plan.vector_var["g__embedding"] == [0.25, 0.25]
 
 
-def test_arrays_pad_bags_and_fill_missing_numerics_and_vectors_with_the_mean():
+def test_arrays_pad_bags_fill_missing_numerics_with_the_mean_and_vectors_with_zeros():
     plan = FeaturePlan.fit(TRAIN, SPECS)
     frame = pd.DataFrame(
         {
@@ -54,7 +54,8 @@ def test_arrays_pad_bags_and_fill_missing_numerics_and_vectors_with_the_mean():
     assert arr["member_id"].tolist() == ["9"] and arr["v__title"].tolist() == [""]
     assert arr["v__top_skills"].tolist() == [["z", "y"]]
     assert arr["v__count"].tolist() == [2.0]
-    assert arr["g__embedding"].tolist() == [[0.5, 0.5]]  # the training mean
+    # zeros: the model's presence indicator reads the vector as absent (rankers/inputs.py)
+    assert arr["g__embedding"].tolist() == [[0.0, 0.0]]
 
 
 def test_json_round_trip_and_missing_column_error(tmp_path):

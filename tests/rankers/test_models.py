@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
+from linksage.feature_store.decoder import LinkDecoder
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import FeatureSpec
 from rankers.fit import dataset, make_deterministic
@@ -47,14 +48,71 @@ def test_encoding_appends_the_member_job_dot_product_and_normalizes_numerics():
     inputs = keras_inputs(plan)
     model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2))
     out = model.predict(plan.arrays(frame), verbose=0)
-    # every column standardized with training statistics: member [0.5, 1.5] +- 0.5, job
-    # [4, 5] +- 1, n 2 +- 1, raw dot products 11 and 6 -> 8.5 +- 2.5
-    np.testing.assert_allclose(out, [[1, 1, -1, -1, -1, 1], [-1, -1, 1, 1, 1, -1]], rtol=1e-5)
+    # every column standardized with training statistics: member [0.5, 1.5] +- 0.5 and its
+    # presence, job [4, 5] +- 1 and its presence, n 2 +- 1, raw dot products 11 and 6 -> 8.5 +- 2.5
+    np.testing.assert_allclose(
+        out, [[1, 1, 1, -1, -1, 1, -1, 1], [-1, -1, 1, 1, 1, 1, 1, -1]], rtol=1e-5
+    )
     without_job = tf.keras.Model(
         {k: inputs[k] for k in ("m__emb", "j__n")},
         encode({k: inputs[k] for k in ("m__emb", "j__n")}, plan, embedding_dim=2),
     )
-    assert without_job.output_shape == (None, 3)  # no dot product without both vectors
+    assert without_job.output_shape == (None, 4)  # no dot product without both vectors
+
+
+def test_a_missing_vector_is_neutral_and_flagged():
+    plan = FeaturePlan.fit(VECTOR_FRAME, VECTOR_SPECS)
+    inputs = keras_inputs(plan)
+    model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2))
+    frame = VECTOR_FRAME.assign(m__emb=[np.float32([1, 2]), None])
+    out = model.predict(plan.arrays(frame), verbose=0)
+    # row 2: the member vector is absent: its columns 0 (the training mean), presence 0, and
+    # the dot product 0 (neutral), not a product with a made-up vector
+    np.testing.assert_allclose(out[1], [0, 0, 0, 1, 1, 1, 1, 0], atol=1e-6)
+    np.testing.assert_allclose(out[0], [1, 1, 1, -1, -1, 1, -1, 1], rtol=1e-5)
+
+
+def _decoder(dim: int = 2, hidden: int = 3) -> LinkDecoder:
+    rng = np.random.default_rng(0)
+    weights = {
+        "w1": rng.normal(size=(hidden, 3 * dim)),
+        "b1": rng.normal(size=hidden),
+        "w2": rng.normal(size=(1, hidden)),
+        "b2": rng.normal(size=1),
+    }
+    return LinkDecoder("mlp", "v1", {k: np.float32(v) for k, v in weights.items()})
+
+
+def test_decoder_mode_feeds_the_gnn_decoders_own_logit():
+    decoder = _decoder()
+    frame = pd.DataFrame(
+        {
+            "m__emb": [np.float32([1, 2]), np.float32([0, 1]), np.float32([2, -1])],
+            "j__emb": [np.float32([3, 4]), np.float32([5, 6]), np.float32([-1, 1])],
+            "j__n": [1.0, 3.0, 2.0],
+        }
+    )
+    plan = FeaturePlan.fit(frame, VECTOR_SPECS, decoder=decoder)
+    m, j = np.stack(frame["m__emb"]), np.stack(frame["j__emb"])
+    # the logit by hand: w2 relu(w1 [m, j, m*j] + b1) + b2
+    w = decoder.weights
+    by_hand = (np.maximum(np.hstack([m, j, m * j]) @ w["w1"].T + w["b1"], 0) @ w["w2"].T).ravel()
+    by_hand += w["b2"][0]
+    np.testing.assert_allclose(decoder.logits(m, j), by_hand, rtol=1e-5)
+    assert plan.decoder_mean == pytest.approx(by_hand.mean(), rel=1e-5)
+    inputs = keras_inputs(plan)
+    model = tf.keras.Model(inputs, encode(inputs, plan, embedding_dim=2, gnn_inputs="decoder"))
+    assert model.output_shape == (None, 4)  # two presence flags, n, the decoder's logit
+    out = model.predict(plan.arrays(frame), verbose=0)
+    standardized = (by_hand - by_hand.mean()) / by_hand.std()
+    np.testing.assert_allclose(out[:, 3], standardized, rtol=1e-4, atol=1e-5)
+    missing = plan.arrays(frame.assign(j__emb=[np.float32([3, 4]), None, None]))
+    out = model.predict(missing, verbose=0)
+    np.testing.assert_allclose(out[1:, 3], 0.0)  # neutral where the job has no embedding
+    np.testing.assert_allclose(out[:, 1], [1, 0, 0])
+    no_decoder = FeaturePlan.fit(frame, VECTOR_SPECS)
+    with pytest.raises(ValueError, match="gnn_decoder.json"):
+        encode(keras_inputs(no_decoder), no_decoder, embedding_dim=2, gnn_inputs="decoder")
 
 
 def test_similarity_mode_feeds_one_scalar_instead_of_the_vectors():
@@ -66,11 +124,13 @@ def test_similarity_mode_feeds_one_scalar_instead_of_the_vectors():
         return tf.keras.Model(chosen, encode(chosen, plan, embedding_dim=2, **mode))
 
     similarity = encoder(gnn_inputs="similarity")
-    assert similarity.output_shape == (None, 2)  # n and the dot product; no vector columns
+    # two presence flags, n and the dot product; no vector columns
+    assert similarity.output_shape == (None, 4)
     out = similarity.predict(plan.arrays(VECTOR_FRAME), verbose=0)
-    np.testing.assert_allclose(out, [[-1, 1], [1, -1]], rtol=1e-5)
+    np.testing.assert_allclose(out, [[1, 1, -1, 1], [1, 1, 1, -1]], rtol=1e-5)
     projection = encoder(gnn_inputs="projection", projection_dim=3)
-    assert projection.output_shape == (None, 3 + 3 + 1)  # each vector to 3, n; no dot product
+    # each vector to 3 and its presence flag, n; no dot product
+    assert projection.output_shape == (None, 3 + 1 + 3 + 1 + 1)
     assert {"m_emb_projection", "j_emb_projection"} <= {layer.name for layer in projection.layers}
     with pytest.raises(ValueError, match="similarity"):  # one EBR tower sees one vector only
         encoder(("m__emb", "j__n"), gnn_inputs="similarity")

@@ -13,17 +13,27 @@ import pytest
 from linksage.config import RankerParams
 from linksage.tuning_config import TuningParams
 from rankers.ranking_run import RunResult
-from rankers.tuning import Setting, candidate_settings, choose, diagonal_grid, tune
+from rankers.tuning import (
+    Setting,
+    candidate_settings,
+    choose,
+    diagonal_grid,
+    integration_modes,
+    integration_settings,
+    tune,
+)
 
-# three trials: each of the gnn arm's three input modes once
+# three shared trials; the gnn arm then tries its other integrations at the chosen setting
 TUNED = RankerParams(epochs=1, batch_size=64, hidden_units=(16,), tuning=TuningParams(trials=3))
 
 
 def test_both_arms_get_the_same_learning_rates_and_dropouts_with_equal_trials():
     four = TUNED.model_copy(update={"tuning": TuningParams(trials=4)})
-    control = candidate_settings(four, gnn=False, two_tower=False)
-    gnn = candidate_settings(four, gnn=True, two_tower=False)
-    ebr = candidate_settings(four, gnn=True, two_tower=True)
+    ranking = integration_modes(four, two_tower=False, decoder=True)
+    two_tower = integration_modes(four, two_tower=True, decoder=True)
+    control = candidate_settings(four)
+    gnn = candidate_settings(four, modes=ranking)
+    ebr = candidate_settings(four, modes=two_tower)
     assert len(control) == len(gnn) == len(ebr) == 4
     shared = [(s.learning_rate, s.dropout) for s in control]
     # diagonal order: today's setting first, then both values changed
@@ -31,9 +41,47 @@ def test_both_arms_get_the_same_learning_rates_and_dropouts_with_equal_trials():
     assert [(s.learning_rate, s.dropout) for s in gnn] == shared
     assert [(s.learning_rate, s.dropout) for s in ebr] == shared
     assert [s.gnn_inputs for s in control] == [None] * 4
-    assert [s.gnn_inputs for s in gnn] == ["raw", "similarity", "projection", "raw"]
-    # a two-tower model has no input seeing both vectors: its modes skip similarity
-    assert [s.gnn_inputs for s in ebr] == ["raw", "projection", "raw", "projection"]
+    # stage 1 at the first integration only: the integration is not confounded with lr/dropout
+    assert [s.gnn_inputs for s in gnn] == ["decoder"] * 4
+    # a two-tower model has no input seeing both vectors: no pair mode there
+    assert ranking == ["decoder", "raw", "projection"]
+    assert two_tower == ["raw", "projection"]
+    assert [s.gnn_inputs for s in ebr] == ["raw"] * 4
+
+
+def test_stage_two_tries_each_other_integration_at_the_chosen_setting():
+    chosen = Setting(3e-3, 0.2, "decoder")
+    others = integration_settings(chosen, ["decoder", "raw", "projection"])
+    assert others == [Setting(3e-3, 0.2, "raw"), Setting(3e-3, 0.2, "projection")]
+    # without the GNN's decoder in the repo the decoder mode is not offered
+    assert integration_modes(TUNED, two_tower=False, decoder=False) == ["raw", "projection"]
+    only_pairs = TUNED.model_copy(update={"tuning": TuningParams(gnn_inputs=("decoder",))})
+    with pytest.raises(Exception, match="none usable"):
+        integration_modes(only_pairs, two_tower=True, decoder=True)
+
+
+def test_a_later_stage_competes_with_the_earlier_choice():
+    aucs = {(1e-3, "decoder"): 0.70, (3e-3, "decoder"): 0.72, (3e-3, "raw"): 0.71}
+    train = lambda s, label: _result(aucs[(s.learning_rate, s.gnn_inputs)])  # noqa: E731
+    first = tune(
+        [Setting(1e-3, 0.0, "decoder"), Setting(3e-3, 0.0, "decoder")],
+        train,
+        metric="auc",
+        searched=True,
+    )
+    assert first.setting == Setting(3e-3, 0.0, "decoder")
+    second = tune(
+        [Setting(3e-3, 0.0, "raw")], train, metric="auc", searched=True, previous=first, stage="gnn"
+    )
+    assert second.setting == Setting(3e-3, 0.0, "decoder")  # the earlier choice still wins
+    assert [t["stage"] for t in second.record["trials"]] == ["shared", "shared", "gnn"]
+    assert second.record["chosen"]["trial"] == 1
+    aucs[(3e-3, "raw")] = 0.75
+    third = tune(
+        [Setting(3e-3, 0.0, "raw")], train, metric="auc", searched=True, previous=first, stage="gnn"
+    )
+    assert third.setting == Setting(3e-3, 0.0, "raw") and third.record["chosen"]["trial"] == 2
+    assert third.result.validation_metrics["auc"] == 0.75
 
 
 def test_the_grid_is_walked_diagonally_so_short_budgets_vary_every_setting():
@@ -43,13 +91,17 @@ def test_the_grid_is_walked_diagonally_so_short_budgets_vary_every_setting():
 
 
 def test_trials_cap_the_search_and_off_keeps_one_setting():
-    assert len(candidate_settings(TUNED, gnn=False, two_tower=False)) == 3
-    assert len(candidate_settings(TUNED, gnn=True, two_tower=False)) == 3
+    assert len(candidate_settings(TUNED)) == 3
+    assert len(candidate_settings(TUNED, modes=["decoder", "raw"])) == 3
     many = TUNED.model_copy(update={"tuning": TuningParams(trials=50)})
-    assert len(candidate_settings(many, gnn=True, two_tower=False)) == 4  # the whole grid
+    assert len(candidate_settings(many, modes=["raw"])) == 4  # the whole grid
     off = RankerParams(learning_rate=0.01, tuning=False)
-    assert candidate_settings(off, gnn=True, two_tower=False) == [Setting(0.01, 0.0, "raw")]
-    assert candidate_settings(off, gnn=False, two_tower=True) == [Setting(0.01, 0.0, None)]
+    # tuning off: one setting, at the first usable default integration
+    modes = integration_modes(off, two_tower=False, decoder=True)
+    assert modes == ["decoder"]
+    assert candidate_settings(off, modes=modes) == [Setting(0.01, 0.0, "decoder")]
+    assert integration_modes(off, two_tower=True, decoder=True) == ["raw"]
+    assert candidate_settings(off) == [Setting(0.01, 0.0, None)]
 
 
 def test_choose_takes_the_largest_defined_value_and_the_first_of_ties():
@@ -125,12 +177,20 @@ def test_the_run_directory_holds_the_trial_with_the_best_validation_auc(tuned_ru
         assert m["run_params"]["learning_rate"] == tuning["chosen"]["learning_rate"]
         assert m["run_params"]["dropout"] == tuning["chosen"]["dropout"]
     control, gnn = (_metrics(tuned_runs[n])["tuning"]["trials"] for n in ("control", "gnn"))
-    assert len(control) == len(gnn) == 3
+    assert len(control) == 3 and len(gnn) == 5
     assert [(t["learning_rate"], t["dropout"]) for t in control] == [
-        (t["learning_rate"], t["dropout"]) for t in gnn
+        (t["learning_rate"], t["dropout"]) for t in gnn[:3]
     ]
     assert [t["gnn_inputs"] for t in control] == [None] * 3
-    assert [t["gnn_inputs"] for t in gnn] == ["raw", "similarity", "projection"]
+    # stage 1 at the decoder's logit, stage 2 the other integrations at stage 1's choice
+    assert [t["gnn_inputs"] for t in gnn] == ["decoder"] * 3 + ["raw", "projection"]
+    stage_one = gnn[choose([t["auc"] for t in gnn[:3]])]
+    for trial in gnn[3:]:
+        assert trial["stage"] == "gnn"
+        assert (trial["learning_rate"], trial["dropout"]) == (
+            stage_one["learning_rate"],
+            stage_one["dropout"],
+        )
 
 
 def test_shuffled_test_labels_leave_the_choice_unchanged(tuned_runs):
@@ -165,7 +225,8 @@ def test_the_report_shows_the_settings_each_arm_chose(tuned_runs, ranker_experim
     for arm, run in (("control", "control"), ("treatment", "gnn")):
         chosen = _metrics(tuned_runs[run])["tuning"]["chosen"]
         got = tuning[arm]["0"]
-        assert got["trials"] == 3 and got["searched"] is True and got["metric"] == "auc"
+        assert got["trials"] == len(_metrics(tuned_runs[run])["tuning"]["trials"])
+        assert got["searched"] is True and got["metric"] == "auc"
         assert got["value"] == chosen["auc"]
         assert (got["learning_rate"], got["dropout"]) == (
             chosen["learning_rate"],
@@ -175,7 +236,7 @@ def test_the_report_shows_the_settings_each_arm_chose(tuned_runs, ranker_experim
     assert tuning["control"]["0"]["gnn_inputs"] is None
     markdown = (tmp_path / "report.md").read_text()
     assert "### Tuning (chosen on the validation slice)" in markdown
-    assert f"| jymbii | gnn | 0 | 3 | auc {tuning['treatment']['0']['value']:.4f} |" in markdown
+    assert f"| jymbii | gnn | 0 | 5 | auc {tuning['treatment']['0']['value']:.4f} |" in markdown
 
 
 def test_yaml_off_turns_the_search_off():
@@ -185,9 +246,7 @@ def test_yaml_off_turns_the_search_off():
 
     section = RankersSection.model_validate(yaml.safe_load("tuning: off\nlearning_rate: 0.01"))
     assert section.params().tuning is False
-    assert candidate_settings(section.params(), gnn=True, two_tower=False) == [
-        Setting(0.01, 0.0, "raw")
-    ]
+    assert candidate_settings(section.params(), modes=["raw"]) == [Setting(0.01, 0.0, "raw")]
 
 
 def test_a_later_seed_trains_once_at_the_first_seeds_choice(tuned_runs, ranker_experiment):

@@ -69,6 +69,18 @@ def write_random_embeddings(
     return out
 
 
+def random_decoder(dim: int, *, model_version: str, seed: int = 0, hidden: int = 16):
+    """A seeded MLP link decoder (`LinkDecoder`) for `dim`-dimensional embeddings."""
+    from linksage.feature_store.decoder import LinkDecoder
+
+    rng = np.random.default_rng(seed + 1)
+    shapes = {"w1": (hidden, 3 * dim), "b1": (hidden,), "w2": (1, hidden), "b2": (1,)}
+    weights = {
+        k: (rng.standard_normal(s) / np.sqrt(s[-1])).astype(np.float32) for k, s in shapes.items()
+    }
+    return LinkDecoder("mlp", model_version, weights)
+
+
 def random_feast_repo(
     repo_dir: Path,
     tables,
@@ -80,15 +92,18 @@ def random_feast_repo(
     model_version: str,
     seed: int = 0,
 ) -> Path:
-    """A Feast repo at `repo_dir` with the profile features of `tables` and random embeddings at
-    every snapshot time, applied; only the last snapshot is materialized online (enough for
-    serving, and quick). Returns the repo."""
+    """A Feast repo at `repo_dir` with the profile features of `tables`, random embeddings at
+    every snapshot time and a random MLP link decoder of the same model version, applied; only
+    the last snapshot is materialized online (enough for serving, and quick). Returns the
+    repo."""
     from linksage.feature_store import ensure_repo, prepare_and_materialize
+    from linksage.feature_store.decoder import write_decoder
     from linksage.feature_store.profile_features import write_profile_features
 
     repo = ensure_repo(repo_dir)
     write_profile_features(tables, times, repo, top_k=top_k)
     write_random_embeddings(repo, tables, times, dim, model_version=model_version, seed=seed)
+    write_decoder(repo / "data", random_decoder(dim, model_version=model_version, seed=seed))
     prepare_and_materialize(
         repo,
         ttl_days=ttl_days,
