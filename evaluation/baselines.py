@@ -1,16 +1,21 @@
 """Non-learned baselines, scored on the same requests and candidates as the arms.
 
 A lift of the GNN arm over the control means little if the control itself does not beat a
-baseline that needs no training. Each baseline gives every candidate a score from the data tables
+baseline that needs no ranker. Each baseline gives every candidate a score from the data tables
 alone and is judged on the task's primary metric:
 
 - `popularity`: the job's applies in the ranker's train window [t_train_start, t_train_end)
   (never anything from the test window). For EBR it ranks every job live at the request.
+- `item_knn`: the cosine of co-engagement between jobs over the train window (Dacrema et al.
+  2019), each candidate scored against the member's engagements strictly before the request
+  (point in time); EBR ranks every live job by it (evaluation.collaborative).
+- `als`: implicit ALS factors fitted on the same engagements; member factor . job factor.
 - `profile_overlap` (jymbii, search, taj): the number of distinct words shared by the member's
   title and skills (search: and the request's query) and the job's title and skills.
 
-A baseline the data cannot support is omitted with its reason; what a baseline had to go without
-(e.g. skills) is noted.
+Only popularity and item_knn decide credibility (evaluation.verdicts); ALS and the overlap are
+reported beside. A baseline the data cannot support is omitted with its reason; what a baseline
+had to go without (e.g. skills) is noted.
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from evaluation.collaborative import (
+    ALS_FACTORS,
+    KNN_SHRINK,
+    KNN_TOP_K,
+    Fitted,
+    corpus_positions,
+    fit_baselines,
+    row_scores,
+)
 from evaluation.corpus import corpus_ranks
 from evaluation.metrics import top_k_share
 from evaluation.pooled_auc import pooled_auc
@@ -28,6 +42,9 @@ from linksage.data.tables import Tables
 
 DESCRIPTIONS = {
     "popularity": "applies per job in the train window [t_train_start, t_train_end)",
+    "item_knn": "cosine of co-engagement over the train window, against the member's "
+    "engagements strictly before the request",
+    "als": "implicit ALS on the train window's engagements: member factor . job factor",
     "profile_overlap": "words shared by the member's title and skills (search: and the query) "
     "and the job's title and skills",
 }
@@ -101,13 +118,53 @@ def _ranking_value(task, rows, scores, primary, settings: MetricSettings) -> flo
 
 def _ebr_value(rows, popularity: pd.Series, primary: str, jobs: pd.DataFrame) -> float:
     """Recall@K of ranking every live job by popularity (ties in expectation)."""
+    pos = rows.loc[rows["label"] > 0, ["request_id", "job_id", "at"]]
+    return _recall_of_positions(
+        pos, *corpus_ranks(pos["at"], pos["job_id"], jobs, popularity), primary
+    )
+
+
+def _recall_of_positions(pos: pd.DataFrame, lo, hi, primary: str) -> float:
+    """Mean over requests of the share of their positives in the top K, from each positive's
+    first and last position among the live jobs (ties in expectation)."""
     if not primary.startswith("recall@"):
         return float("nan")
     k = int(primary.split("@")[1])
-    pos = rows.loc[rows["label"] > 0, ["request_id", "job_id", "at"]]
-    lo, hi = corpus_ranks(pos["at"], pos["job_id"], jobs, popularity)
     share = pd.Series(top_k_share(lo, hi, k)).groupby(pos["request_id"].to_numpy()).mean()
     return float(share.mean()) if len(share) else float("nan")
+
+
+def _collaborative(task, rows, primary, settings: MetricSettings, out: Baselines) -> None:
+    """item_knn and als on `rows` (EBR: the positives ranked among every live job)."""
+    tables = settings.tables
+    fitted = fit_baselines(
+        tables.engagements, tables.jobs, settings.train_start, settings.train_end
+    )
+    if fitted is None:
+        for name in ("item_knn", "als"):
+            out.omitted[name] = "no click, save or apply in the train window"
+        return
+    pos = rows.loc[rows["label"] > 0, ["request_id", "member_id", "job_id", "at"]]
+    for name in ("item_knn", "als"):
+        model = getattr(fitted, name)
+        if task == "ebr":
+            positions = corpus_positions(model, fitted.catalogue, pos)
+            out.values[name] = _recall_of_positions(pos, *positions, primary)
+        else:
+            scores = row_scores(model, fitted.catalogue, rows)
+            out.values[name] = _score(task, rows, scores, primary, settings)
+    out.notes.update(_collaborative_notes(fitted, rows))
+
+
+def _collaborative_notes(fitted: Fitted, rows: pd.DataFrame) -> dict[str, str]:
+    """What the two scored from: settings, and how many requests' members ALS knows."""
+    known = rows["member_id"].isin(fitted.als.members).groupby(rows["request_id"]).first()
+    return {
+        "item_knn": f"top {KNN_TOP_K} neighbours, shrink {KNN_SHRINK:g}; history: clicks, saves "
+        "and applies strictly before each request",
+        "als": f"{ALS_FACTORS} factors; a member or job without a click, save or apply in the "
+        f"train window scores 0 ({1 - known.mean():.0%} of these requests' members have none)",
+    }
 
 
 def _score_overlap(task, rows, tables, baselines: Baselines):
@@ -131,7 +188,8 @@ def baseline_values(
         out.omitted = dict.fromkeys(DESCRIPTIONS, "no data tables were given to the evaluation")
         return out
     if settings.train_start is None or settings.train_end is None:
-        out.omitted["popularity"] = "the train window is unknown"
+        for name in ("popularity", "item_knn", "als"):
+            out.omitted[name] = "the train window is unknown"
     else:
         pop = job_popularity(tables.engagements, settings.train_start, settings.train_end)
         if pop.empty:
@@ -140,6 +198,7 @@ def baseline_values(
             out.values["popularity"] = _ebr_value(rows, pop, primary, tables.jobs)
         else:
             out.values["popularity"] = _score(task, rows, pop_scores(rows, pop), primary, settings)
+        _collaborative(task, rows, primary, settings, out)
     if task == "ebr":
         return out  # overlap over every live job of every request: not computed for retrieval
     scores = _score_overlap(task, rows, tables, out)

@@ -164,7 +164,26 @@ def _rules_blocks(rules: dict) -> list:
         ]
         for way, label in RULE_WAYS.items()
     ]
-    return [("text", text), ("table", header, rows)]
+    return [("text", text), ("table", header, rows)] + _by_rule_blocks(rules)
+
+
+def _by_rule_blocks(rules: dict) -> list:
+    """Each rule's share of the live jobs it removes on its own (`details.ebr.rules.by_rule`)."""
+    by_rule = rules.get("by_rule")
+    if not by_rule:
+        return []
+    short = rules.get("fewer_than_k")
+    text = (
+        f"What each rule removes on its own, of the {_f(rules.get('live'), 1)} jobs live per "
+        f"request on average; all rules together leave fewer than {rules['k']} jobs for "
+        + ("–" if short is None else f"{short:.0%}")
+        + " of the requests."
+    )
+    rows = [
+        [name, ", ".join(r["columns"]), "–" if r["removes"] is None else f"{r['removes']:.1%}"]
+        for name, r in by_rule.items()
+    ]
+    return [("text", text), ("table", ["rule", "columns", "live jobs removed"], rows)]
 
 
 def _blocks(report: Report) -> list:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # rendering reads results; results never need rendering to ex
 RULES_TEXT = (
     "Verdict rules, in order: **underpowered** when the ranker trained on fewer than "
     "{positives:,} positives (no comparison of it is evidence); **not_credible** when the "
-    "control does not beat every non-learned baseline on the primary metric; **gnn_better** / "
+    "control does not beat popularity and item-kNN on the primary metric (ALS and the profile "
+    "overlap are shown beside and decide nothing); **gnn_better** / "
     "**gnn_worse** when the primary metric's difference is significant at alpha, by its sign; "
     "**underpowered** when it is not and the minimum detectable effect (MDE, power {power:.0%}) "
     "exceeds {mde:g}%; otherwise **no_detectable_difference**. MDE: the smallest lift the report's own test detects "
@@ -56,6 +57,12 @@ def verdict_blocks(c: Comparison, rules) -> list:
     header += ["p", "MDE %", "training positives", "best baseline"]
     tasks = list(c.tasks.values())
     reasons = [f"**{t.task}**: {t.verdict.reason}" for t in tasks if t.verdict is not None]
+    reasons += [
+        f"**{t.task}** warning: {w}"
+        for t in tasks
+        if t.verdict is not None
+        for w in t.verdict.warnings
+    ]
     text = RULES_TEXT.format(
         power=rules.power, mde=rules.max_mde_pct, positives=rules.min_training_positives
     )

@@ -8,7 +8,7 @@ comparisons: the nearline ablation, a leaky run against a clean one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ import numpy as np
 from evaluation.baselines import Baselines
 from evaluation.corpus import CandidateSizes
 from evaluation.significance import MetricComparison
-from evaluation.verdicts import Verdict, VerdictRules
+from evaluation.verdicts import Verdict, VerdictRules, rules_warning
 
 
 @dataclass
@@ -49,6 +49,14 @@ class TaskResult:
     verdict: Verdict | None = None  # set by evaluation.compare.compare
     # EBR: the retrieval rules comparison computed by the caller (linksage.cli.retrieve), as is
     retrieval_rules: dict | None = None
+
+    def attach_retrieval_rules(self, rules: dict | None) -> None:
+        """Keep EBR's rules comparison (`details.ebr.rules`) and add its warning, if any, to
+        the verdict: the rules are computed after the verdict, by the caller."""
+        self.retrieval_rules = rules
+        warning = rules_warning(rules)
+        if warning and self.verdict is not None and warning not in self.verdict.warnings:
+            self.verdict = replace(self.verdict, warnings=(*self.verdict.warnings, warning))
 
     def to_dict(self) -> dict:
         """This task in report.json's shape."""
@@ -96,6 +104,7 @@ class TaskResult:
         return {
             "verdict": v.verdict,
             "verdict_reason": v.reason,
+            "verdict_warnings": list(v.warnings),
             "mde_pct": _num(v.mde_pct),
             "requests_needed": v.requests_needed,
             "training_positives": self.training_positives,

@@ -5,12 +5,16 @@ The rules, in order (docs/report.md, "Verdicts"):
 1. `underpowered`: the ranker learnt from fewer than `min_training_positives` positives: neither
    arm had the data to learn from, so no comparison of them is evidence either way (the reason
    says how much more activity it would need, and how the control fared against the baselines).
-2. `not_credible`: the control does not beat every non-learned baseline on the primary metric
+2. `not_credible`: the control does not beat popularity and item-kNN on the primary metric
    (or the metric is undefined): a lift over a control weaker than popularity is no evidence.
+   ALS and the profile overlap are reported beside and decide nothing.
 3. `gnn_better` / `gnn_worse`: the primary metric's difference is significant at alpha, by sign.
 4. `underpowered`: not significant, and the test could not have seen a 10% effect (MDE >
    `max_mde_pct`).
 5. `no_detectable_difference`: not significant although the test could have seen such an effect.
+
+A verdict also carries warnings: what the verdict does not say but a reader must know (e.g. EBR's
+quality rules leaving fewer than k jobs for most requests, `rules_warning`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from evaluation.significance import MetricComparison
 from linksage.config import EvaluationSection
 
 VERDICTS = ("gnn_better", "gnn_worse", "no_detectable_difference", "underpowered", "not_credible")
+# the baselines a credible control must beat (Dacrema et al. 2019); the others are reported beside
+CREDIBILITY_BASELINES = ("popularity", "item_knn")
 
 _DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
@@ -51,6 +57,7 @@ class Verdict:
     reason: str
     mde_pct: float
     requests_needed: int | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def _fmt(x: float) -> str:
@@ -107,7 +114,7 @@ def decide(
     unbeaten = {
         base: value
         for base, value in baselines.values.items()
-        if np.isfinite(value) and sign * m.control <= sign * value
+        if base in CREDIBILITY_BASELINES and np.isfinite(value) and sign * m.control <= sign * value
     }
     weaker = None
     if unbeaten:  # name the strongest baseline the control does not beat
@@ -130,3 +137,22 @@ def decide(
         f"{rules.power:.0%} of the time"
     )
     return Verdict("no_detectable_difference", reason, mde)
+
+
+def rules_warning(rules: dict | None) -> str | None:
+    """A warning when EBR's quality rules (`details.ebr.rules`, computed by retrieval) leave
+    fewer than k jobs for most requests, naming the rule that removes the most live jobs and
+    the column it reads; None otherwise."""
+    short = (rules or {}).get("fewer_than_k")
+    by_rule = (rules or {}).get("by_rule") or {}
+    if short is None or short <= 0.5 or not by_rule:
+        return None
+    known = {n: r for n, r in by_rule.items() if r.get("removes") is not None}
+    if not known:
+        return None
+    name, worst = max(known.items(), key=lambda kv: kv[1]["removes"])
+    return (
+        f"the quality rules leave fewer than {rules['k']} jobs for {short:.0%} of EBR requests; "
+        f"rule {name} (column {', '.join(worst['columns'])}) removes {worst['removes']:.0%} of "
+        "the live jobs (details.ebr.rules.by_rule)"
+    )

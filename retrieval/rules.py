@@ -7,6 +7,9 @@ A job passes when, at the request time `t`:
 - it shares at least one term (a lower-cased word of its title or of its top skills) with the
   member's title and skills, or with the query when the request has one (search).
 
+`JobRules.removed_by_rule` says what each rule (`RULES`, by name) removes of the live jobs on its
+own, for the report (`details.ebr.rules.by_rule`).
+
 `JobRules.rows` gives the passing rows of the whole corpus (what the one-pass search hands the
 index as its selector); `JobRules.check` tests given rows (post-filtering, counting violations).
 Both apply the same `check`, so the two cannot disagree.
@@ -24,6 +27,13 @@ import pyarrow as pa
 REMOTE = "remote"  # the location value of a job anyone may take
 # the job features the rules read (feature-store names: `job_profile__<name>`)
 JOB_FEATURES = ("posted_at", "expires_at", "seniority", "location", "title", "top_skills")
+# The quality rules a live job must pass, in the order they run, and the input-table columns each
+# reads (data contract names), so that a report can say which column empties a result.
+RULES = {
+    "location_or_remote": ("jobs.location", "members.location"),
+    "seniority_within_1": ("jobs.seniority", "members.seniority"),
+    "shared_term": ("jobs.title", "job_skills.skill", "members.title", "member_skills.skill"),
+}
 _WORD = re.compile(r"[a-z0-9]+")
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -169,6 +179,15 @@ class JobRules:
     def live_rows(self, at_ns: int) -> np.ndarray:
         """Every row live at `at_ns` (the only rule a `--no-rules` search keeps)."""
         return np.flatnonzero((self.posted_ns <= at_ns) & (at_ns < self.expires_ns))
+
+    def removed_by_rule(self, request: Request) -> tuple[int, dict[str, int]]:
+        """The rows live at the request, and per rule (`RULES`) how many of them it removes on
+        its own (the rules overlap: the counts need not add up)."""
+        live = self.live_rows(request.at_ns)
+        tests = self._tests(request)[1:]  # the first test is liveness itself
+        return len(live), {
+            name: int((~test(live)).sum()) for name, test in zip(RULES, tests, strict=True)
+        }
 
     def counts(self, request: Request) -> RuleCounts:
         """Rows left after each rule in turn (live, location, seniority, terms)."""

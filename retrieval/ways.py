@@ -5,7 +5,9 @@
 - `brute_force`: the rules first, then an exact numpy scan of the rows left.
 
 `compare_ways` runs all three on the same requests and reports, per way, recall@k of the
-requests' applies, rule violations among the returned jobs, jobs returned and latency.
+requests' applies, rule violations among the returned jobs, jobs returned and latency; and, per
+rule, the share of the live jobs it removes on its own, with the share of requests that the rules
+together leave with fewer than k jobs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.index import JobIndex
-from retrieval.rules import JobRules, Request
+from retrieval.rules import RULES, JobRules, Request
 
 WAYS = ("one_pass", "post_filter", "brute_force")
 
@@ -68,7 +70,9 @@ class Group:
 
 def compare_ways(groups: Iterable[Group], *, k: int, overfetch: int) -> dict:
     """The three ways on the same requests: `passing` (mean jobs passing the rules per
-    request), and per way `recall@k` (mean over requests with an apply of the share of applied
+    request), `live` (mean live jobs), `by_rule` (per rule: the input columns it reads and
+    `removes`, the mean share of the live jobs it removes on its own), `fewer_than_k` (share of
+    requests the rules leave with fewer than k jobs), and per way `recall@k` (mean over requests with an apply of the share of applied
     jobs returned), `violations` (returned jobs breaking a rule, summed), `candidates` (mean
     jobs returned), `short` (requests returning fewer than k), `p50_ms` and `p99_ms`
     (per-request latency, rules included)."""
@@ -81,10 +85,16 @@ def compare_ways(groups: Iterable[Group], *, k: int, overfetch: int) -> dict:
         "post_filter": lambda *a: post_filter(*a, overfetch=overfetch),
         "brute_force": brute_force,
     }
-    passing = []
+    passing, live = [], []
+    removed: dict[str, list[float]] = {name: [] for name in RULES}
     for g in groups:
         for i, request in enumerate(g.requests):
             passing.append(len(g.rules.rows(request)))
+            n_live, by_rule = g.rules.removed_by_rule(request)
+            live.append(n_live)
+            for name, n in by_rule.items():
+                if n_live:  # a request with no live job says nothing of what a rule removes
+                    removed[name].append(n / n_live)
             for name, way in ways.items():
                 start = time.perf_counter()
                 hits = way(g.index, g.rules, request, g.queries[i], k)
@@ -98,6 +108,12 @@ def compare_ways(groups: Iterable[Group], *, k: int, overfetch: int) -> dict:
         "overfetch": overfetch,
         "n_requests": len(passing),
         "passing": _mean(passing),
+        "live": _mean(live),
+        "by_rule": {
+            name: {"columns": list(columns), "removes": _mean(removed[name])}
+            for name, columns in RULES.items()
+        },
+        "fewer_than_k": _mean(np.asarray(passing) < k),
         **{
             w: {
                 f"recall@{k}": _mean(recalls[w]),

@@ -84,7 +84,7 @@ def evaluate_from_config(
     if "ebr" in report.tasks:  # computed here and handed over: evaluation imports no retrieval
         from linksage.cli.retrieve import rules_comparison_from_config
 
-        report.tasks["ebr"].retrieval_rules = rules_comparison_from_config(config)
+        report.tasks["ebr"].attach_retrieval_rules(rules_comparison_from_config(config))
     from linksage.cli.targeting import targeting_from_config  # targeting/ is not evaluation's
 
     report.promoted_targeting = targeting_from_config(config, tables)

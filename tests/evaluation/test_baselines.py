@@ -105,7 +105,9 @@ def test_baselines_score_the_same_rows_and_say_what_they_left_out():
     assert out.values["profile_overlap"] == pytest.approx(1.0)
     # popularity ties jobs 100 and 101 (one apply each): the apply sits at position 1 or 2
     assert out.values["popularity"] == pytest.approx((1 + 1 / np.log2(3)) / 2)
-    assert out.best() == ("profile_overlap", pytest.approx(1.0))
+    # item-kNN: jobs 100 and 101 share no member in the window, every similarity is 0: a tie
+    assert out.values["item_knn"] == pytest.approx((1 + 1 / np.log2(3) + 1 / np.log2(4)) / 3)
+    assert out.best()[1] == pytest.approx(1.0)
     assert (
         "impressions (queries)"
         in baseline_values("search", rows, "ndcg@10", settings).notes["profile_overlap"]
@@ -113,7 +115,9 @@ def test_baselines_score_the_same_rows_and_say_what_they_left_out():
     assert baseline_values("jymbii", rows, "ndcg@10", replace(settings, tables=None)).omitted
     late = replace(settings, train_start=ts(15), train_end=ts(16))
     assert baseline_values("jymbii", rows, "ndcg@10", late).omitted == {
-        "popularity": "no apply in the train window"
+        "popularity": "no apply in the train window",
+        "item_knn": "no click, save or apply in the train window",
+        "als": "no click, save or apply in the train window",
     }
 
 
@@ -126,5 +130,8 @@ def test_ebr_popularity_ranks_the_whole_live_corpus():
     )
     out = baseline_values("ebr", rows, "recall@2", settings)
     # request 1: job 102 ranks 3rd (miss); request 2: job 100 ties with 101 for 1-2 (hit)
-    assert out.values == {"popularity": pytest.approx(0.5)}
+    assert out.values["popularity"] == pytest.approx(0.5)
+    # item-kNN: every similarity is 0 (no job pair shares a member), all three tie: 2/3 each
+    assert out.values["item_knn"] == pytest.approx(2 / 3)
+    assert set(out.values) == {"popularity", "item_knn", "als"}
     assert "profile_overlap" not in out.values

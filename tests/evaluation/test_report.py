@@ -64,7 +64,10 @@ def test_report_json_validates_and_has_design_shape(report, tmp_path):
         assert set(d["primary_per_seed"]["control"]) == {"0", "1"}, task
     jd = data["details"]["jymbii"]
     assert jd["verdict"] == "gnn_better" and 0 < jd["mde_pct"] < 10
-    assert set(jd["baselines"]) == {"popularity", "profile_overlap"}
+    assert set(jd["baselines"]) == {"popularity", "item_knn", "als", "profile_overlap"}
+    for task in ("search", "ebr"):  # the three baselines users expect, in every ranking task
+        assert {"popularity", "item_knn", "als"} <= set(data["details"][task]["baselines"]), task
+    assert data["details"]["ebr"]["verdict_warnings"] == []
     assert jd["training_positives"] > 0
     assert jd["candidates"]["what"] == "candidate list" and jd["candidates"]["recall_k"] == 1
     ebr = data["details"]["ebr"]

@@ -6,8 +6,9 @@ import pytest
 
 from evaluation.baselines import Baselines
 from evaluation.power import z_effect_factor
+from evaluation.result import TaskResult
 from evaluation.significance import MetricComparison
-from evaluation.verdicts import VerdictRules, decide
+from evaluation.verdicts import Verdict, VerdictRules, decide, rules_warning
 
 RULES = VerdictRules(alpha=0.05, power=0.8, max_mde_pct=10.0, min_training_positives=1000)
 
@@ -53,10 +54,54 @@ def test_too_few_training_positives_come_first_whatever_the_test_says():
     significant = _decide(_m(p=0.001, treatment=0.45), positives=20)
     assert significant.verdict == "underpowered"
     assert "20 positives" in significant.reason and "about 50.0x" in significant.reason
-    weak_control = _decide(_m(p=0.5), {"profile_overlap": 0.55}, positives=20)
+    weak_control = _decide(_m(p=0.5), {"item_knn": 0.55}, positives=20)
     assert weak_control.verdict == "underpowered"
-    assert "control weaker than baseline profile_overlap" in weak_control.reason
-    assert _decide(_m(p=0.5), {"profile_overlap": 0.55}).verdict == "not_credible"
+    assert "control weaker than baseline item_knn" in weak_control.reason
+    assert _decide(_m(p=0.5), {"item_knn": 0.55}).verdict == "not_credible"
+
+
+def test_only_popularity_and_item_knn_decide_credibility():
+    strong_others = {"popularity": 0.30, "als": 0.60, "profile_overlap": 0.55}
+    v = _decide(_m(p=0.001, treatment=0.45), strong_others)
+    assert v.verdict == "gnn_better"  # ALS and the overlap are reported beside, never decide
+    knn = _decide(_m(p=0.001, treatment=0.45), {**strong_others, "item_knn": 0.41})
+    assert knn.verdict == "not_credible"
+    assert knn.reason.startswith("control weaker than baseline item_knn (ndcg@10 0.4 vs 0.41)")
+    # both unbeaten: the stronger is named
+    both = _decide(_m(p=0.001), {"popularity": 0.45, "item_knn": 0.41})
+    assert "baseline popularity" in both.reason
+
+
+def _rules(short: float | None, removes: dict) -> dict:
+    by_rule = {
+        n: {"columns": [f"jobs.{n}", f"members.{n}"], "removes": r} for n, r in removes.items()
+    }
+    return {"k": 100, "fewer_than_k": short, "by_rule": by_rule}
+
+
+def test_rules_that_leave_fewer_than_k_jobs_for_most_requests_warn_by_name_and_column():
+    rules = _rules(1.0, {"location": 0.99, "seniority": 0.6, "terms": None})
+    assert rules_warning(rules) == (
+        "the quality rules leave fewer than 100 jobs for 100% of EBR requests; rule location "
+        "(column jobs.location, members.location) removes 99% of the live jobs "
+        "(details.ebr.rules.by_rule)"
+    )
+    assert rules_warning(_rules(0.5, {"location": 0.99})) is None  # half is not most
+    assert rules_warning(_rules(None, {"location": 0.99})) is None
+    assert rules_warning(None) is None
+    # the report's EBR task carries it beside its verdict, once
+    result = TaskResult("ebr", "recall@10", 10, {"control": [0], "treatment": [0]})
+    result.verdict = _decide(_m(p=0.001, treatment=0.45))
+    result.attach_retrieval_rules(rules)
+    result.attach_retrieval_rules(rules)
+    assert result.verdict.verdict == "gnn_better"
+    assert result.verdict.warnings == (rules_warning(rules),)
+    details = result.details()
+    assert details["verdict_warnings"] == [rules_warning(rules)] and details["rules"] == rules
+    quiet = TaskResult("ebr", "recall@10", 10, {"control": [0], "treatment": [0]})
+    quiet.verdict = Verdict("gnn_better", "x", 1.0)
+    quiet.attach_retrieval_rules(_rules(0.1, {"location": 0.99}))
+    assert quiet.details()["verdict_warnings"] == []
 
 
 def test_underpowered_says_how_many_requests_it_would_need():

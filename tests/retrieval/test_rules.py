@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retrieval.rules import JobRules, Request, profile_terms, timestamps_ns, words
+from retrieval.rules import RULES, JobRules, Request, profile_terms, timestamps_ns, words
 
 DAY = 86_400 * 10**9
 
@@ -86,3 +86,37 @@ def test_feature_store_columns_terms_and_timestamps():
     # job 1 has no posting time, seniority or location: it never passes
     assert rules.rows(member).tolist() == [0]
     assert words("Apache Spark|SQL") == ["apache", "spark", "sql"] and words(None) == []
+
+
+def test_removed_by_rule_counts_what_each_rule_removes_of_the_live_jobs_on_its_own():
+    # four live jobs and one expired; the request: paris, seniority 2, term "python"
+    rules = JobRules(
+        posted_ns=np.array([0, 0, 0, 0, 0]), expires_ns=np.array([10, 10, 10, 10, 3]),
+        seniority=np.array([2, 5, 1, 3, 2]),
+        location=["paris", "remote", "lyon", "lyon", "paris"],
+        terms=[frozenset({"python"}), frozenset({"sql"}), frozenset({"python"}),
+               frozenset({"go"}), frozenset({"python"})],
+    )  # fmt: skip
+    request = Request(at_ns=5, seniority=2, location="paris", terms=frozenset({"python"}))
+    live, removed = rules.removed_by_rule(request)
+    assert live == 4  # job 4 expired at 3
+    # place: lyon, lyon (jobs 2, 3); seniority: 5 (job 1); terms: sql, go (jobs 1, 3)
+    assert removed == {"location_or_remote": 2, "seniority_within_1": 1, "shared_term": 2}
+    assert list(removed) == list(RULES)
+    assert rules.rows(request).tolist() == [0]
+    # against the literal reading: a rule removes the live jobs that fail it alone
+    rng = np.random.default_rng(5)
+    attrs = random_jobs(300, rng)
+    rules = JobRules(**attrs)
+    request = Request(10 * DAY, 3, "paris", frozenset({"t1", "t2"}))
+    live = [
+        i for i in range(300) if attrs["posted_ns"][i] <= request.at_ns < attrs["expires_ns"][i]
+    ]
+    n_live, removed = rules.removed_by_rule(request)
+    place = sum(attrs["location"][i] not in ("paris", "remote") for i in live)
+    near = sum(abs(int(attrs["seniority"][i]) - 3) > 1 for i in live)
+    term = sum(not (attrs["terms"][i] & request.terms) for i in live)
+    assert (n_live, removed) == (
+        len(live),
+        {"location_or_remote": place, "seniority_within_1": near, "shared_term": term},
+    )

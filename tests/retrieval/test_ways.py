@@ -7,6 +7,7 @@ import pytest
 
 from linksage.config import IndexParams
 from retrieval import Group, JobIndex, JobRules, Request, compare_ways
+from retrieval.rules import RULES
 from retrieval.ways import brute_force, no_rules, one_pass, post_filter
 from tests.retrieval.test_rules import DAY, random_jobs
 
@@ -98,3 +99,26 @@ def test_compare_ways_reports_recall_violations_and_latency(corpus):
     assert out["post_filter"]["violations"] == 0
     assert out["post_filter"]["recall@10"] < out["one_pass"]["recall@10"]
     assert out["post_filter"]["short"] > 0
+
+
+def test_compare_ways_says_what_each_rule_removes_and_how_often_fewer_than_k_pass(corpus):
+    vectors, rules, requests, queries = corpus
+    index = JobIndex(vectors, IndexParams(kind="flat"))
+    applied = [np.zeros(0, dtype=np.int64)] * len(requests)
+    out = compare_ways([Group(index, rules, requests, queries, applied)], k=30, overfetch=2)
+    expected = {}
+    for name in RULES:
+        shares = []
+        for r in requests:
+            n_live, removed = rules.removed_by_rule(r)
+            shares.append(removed[name] / n_live)
+        expected[name] = {"columns": list(RULES[name]), "removes": pytest.approx(np.mean(shares))}
+    assert out["by_rule"] == expected
+    assert out["by_rule"]["location_or_remote"]["columns"] == ["jobs.location", "members.location"]
+    passing = np.array([len(rules.rows(r)) for r in requests])
+    assert out["fewer_than_k"] == pytest.approx(np.mean(passing < 30))
+    assert 0 < out["fewer_than_k"] < 1  # 15 to 39 jobs pass per request: some below 30
+    assert out["live"] == pytest.approx(np.mean([len(rules.live_rows(r.at_ns)) for r in requests]))
+    # an empty corpus of requests: nothing measured, no division by zero
+    empty = compare_ways([], k=10, overfetch=2)
+    assert empty["fewer_than_k"] is None and empty["by_rule"]["shared_term"]["removes"] is None

@@ -168,10 +168,19 @@ def test_ebr_retrieval_and_the_rules_comparison_in_the_report(
         seeds=tiny_config.evaluation.seeds, repo_dir=tiny_config.feast.repo_dir,
         bootstrap_samples=100, progress=False,
     )  # fmt: skip
-    report.tasks["ebr"].retrieval_rules = rules
+    report.tasks["ebr"].attach_retrieval_rules(rules)
     data = report.to_dict()
     validate_report_json(data)
     assert data["details"]["ebr"]["rules"] == rules
+    # what each rule removed of the live jobs (the tiny marketplace: no member has more than 2
+    # jobs passing of ~24 live, fewer than k = 100 for every request: the verdict warns)
+    by_rule = rules["by_rule"]
+    assert set(by_rule) == {"location_or_remote", "seniority_within_1", "shared_term"}
+    assert all(0 <= r["removes"] <= 1 for r in by_rule.values())
+    assert rules["fewer_than_k"] == 1.0
+    worst = max(by_rule, key=lambda n: by_rule[n]["removes"])
+    (warning,) = data["details"]["ebr"]["verdict_warnings"]
+    assert f"rule {worst} (column {', '.join(by_rule[worst]['columns'])})" in warning
     markdown = report.to_markdown()
     assert "Quality rules in retrieval" in markdown
     assert f"| way | {k} | violations | jobs returned | short | p50 ms | p99 ms |" in markdown
