@@ -27,8 +27,6 @@ import pandas as pd
 
 from evaluation.collaborative import (
     ALS_FACTORS,
-    KNN_SHRINK,
-    KNN_TOP_K,
     Fitted,
     corpus_positions,
     fit_baselines,
@@ -38,6 +36,7 @@ from evaluation.corpus import corpus_ranks
 from evaluation.metrics import top_k_share
 from evaluation.pooled_auc import pooled_auc
 from evaluation.task_metrics import MetricSettings, per_request_values
+from linksage.data.history import KNN_SHRINK, KNN_TOP_K
 from linksage.data.tables import Tables
 
 DESCRIPTIONS = {

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from linksage.data.history import (
+    EngagementLog,
+    engagement_matrix,
+    item_similarity,
+)
 from linksage.timeutil import ns_array
 
-ACTIONS = ("click", "save", "apply")  # the engagements that say a member wanted a job
-KNN_TOP_K = 50  # neighbours kept per job (Dacrema et al.'s ItemKNN-CF default)
-KNN_SHRINK = (
-    100.0  # added to the cosine's denominator (Dacrema et al.'s default): rare pairs count less
-)
 ALS_FACTORS = 64
 ALS_REGULARIZATION = 0.01  # implicit's default
 ALS_ALPHA = 1.0  # confidence 1 + alpha for an engaged pair (implicit's default)
@@ -67,85 +67,12 @@ class Catalogue:
         return self.ids.get_indexer(np.asarray(job_ids))
 
 
-class History:
-    """Each member's clicks, saves and applies in time order, for point-in-time look-ups."""
-
-    def __init__(self, engagements: pd.DataFrame, catalogue: Catalogue):
-        e = engagements[engagements["action"].isin(ACTIONS)]
-        self.n_jobs = len(catalogue.ids)
-        self._member = e["member_id"].to_numpy()
-        self._at = ns_array(e["at"])
-        self._job = catalogue.columns(e["job_id"])
-
-    def matrix(self, member_ids: np.ndarray, at_ns: np.ndarray) -> sparse.csr_matrix:
-        """Binary (query x job) matrix: the jobs each member engaged with strictly before its
-        query's time. One sort and two searchsorted calls for all queries: member codes times
-        the number of distinct times, plus the time's rank, orders (member, time) pairs."""
-        codes, _ = pd.factorize(np.concatenate([self._member, member_ids]))
-        times, rank = np.unique(np.concatenate([self._at, at_ns]), return_inverse=True)
-        n = len(self._member)
-        span = np.int64(len(times) + 1)
-        key = codes[:n].astype(np.int64) * span + rank[:n]
-        order = np.argsort(key, kind="stable")
-        key, jobs = key[order], self._job[order]
-        q_code = codes[n:].astype(np.int64)
-        start = np.searchsorted(key, q_code * span, side="left")
-        end = np.searchsorted(key, q_code * span + rank[n:], side="left")  # strictly before
-        counts = end - start
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        take = np.repeat(start - indptr[:-1], counts) + np.arange(indptr[-1])
-        cols = jobs[take]
-        h = sparse.csr_matrix(
-            (np.ones(len(cols)), cols, indptr), shape=(len(member_ids), self.n_jobs)
-        )
-        h.sum_duplicates()
-        h.data[:] = 1.0  # a job engaged with twice is one engaged job
-        return h
-
-
-def train_matrix(
-    engagements: pd.DataFrame, catalogue: Catalogue, start, end
-) -> tuple[sparse.csr_matrix, pd.Index]:
-    """The binary members x jobs matrix of clicks, saves and applies with start <= at < end,
-    and its members (row i = member ids[i])."""
-    e = engagements
-    at = pd.to_datetime(e["at"], utc=True)
-    keep = e["action"].isin(ACTIONS) & (at >= pd.Timestamp(start)) & (at < pd.Timestamp(end))
-    rows, members = pd.factorize(e.loc[keep, "member_id"].to_numpy())
-    cols = catalogue.columns(e.loc[keep, "job_id"])
-    x = sparse.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(members), len(catalogue.ids))
-    )
-    x.data[:] = 1.0  # duplicates were summed: binary
-    return x, pd.Index(members)
-
-
-def item_similarity(
-    x: sparse.csr_matrix, top_k: int = KNN_TOP_K, shrink: float = KNN_SHRINK
-) -> sparse.csr_matrix:
-    """Job x job similarity S with S[i, j] = |i and j| / (sqrt(|i| |j|) + shrink) over the
-    members of `x`, 0 on the diagonal, each column j keeping its `top_k` largest entries (ties:
-    the lower job first). A member's score for job j is sum over engaged i of S[i, j]."""
-    x = sparse.csr_matrix(x, dtype=np.float64)
-    co = (x.T @ x).tocoo()
-    norm = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
-    off = co.row != co.col
-    r, c = co.row[off], co.col[off]
-    value = co.data[off] / (norm[r] * norm[c] + shrink)
-    order = np.lexsort((r, -value, c))  # by column, then the largest first
-    r, c, value = r[order], c[order], value[order]
-    first = np.searchsorted(c, c, side="left")
-    keep = (np.arange(len(c)) - first) < top_k
-    n = x.shape[1]
-    return sparse.csr_matrix((value[keep], (r[keep], c[keep])), shape=(n, n))
-
-
 @dataclass
 class ItemKnn:
     """Item-kNN: the similarity and the history it scores against."""
 
     similarity: sparse.csr_matrix
-    history: History
+    history: EngagementLog
 
     def prepare(self, member_ids: np.ndarray, at_ns: np.ndarray) -> sparse.csr_matrix:
         """The queries' point-in-time histories (built once for all blocks)."""
@@ -276,10 +203,10 @@ def fit_baselines(engagements: pd.DataFrame, jobs: pd.DataFrame, start, end) -> 
     if _LAST and _LAST[0] is engagements and _LAST[1] is jobs and _LAST[2] == key:
         return _LAST[3]
     catalogue = Catalogue.build(jobs, engagements)
-    x, members = train_matrix(engagements, catalogue, start, end)
+    x, members = engagement_matrix(engagements, catalogue.ids, start, end)
     fitted = None
     if x.nnz:
-        knn = ItemKnn(item_similarity(x), History(engagements, catalogue))
+        knn = ItemKnn(item_similarity(x), EngagementLog(engagements, catalogue.ids))
         fitted = Fitted(catalogue, knn, fit_als(x, members))
     _LAST[:] = [engagements, jobs, key, fitted]
     return fitted

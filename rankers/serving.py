@@ -5,6 +5,10 @@ its candidates (`linksage.feature_store.online_features`), add the request featu
 the member-job profile overlaps, as for training: `rankers.request_features`), turn them into model
 inputs with the run's saved `FeaturePlan`, run the ONNX model (EBR: both towers, score = dot
 product). No TensorFlow is imported.
+
+A run trained with the member's history (rankers/history.py) needs it at serving too: pass
+`history` (a `HistoryFeatures` over the engagement log), and the request is scored as a test-window
+row at its time; without it such a run refuses to score rather than see a history of zeros.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pandas as pd
 from linksage.feature_store import online_features, open_store
 from rankers.export import onnx_predict, onnx_session
 from rankers.feature_plan import FeaturePlan
+from rankers.history import HistoryFeatures, history_specs
 from rankers.request_features import add_request_features
 
 
@@ -33,11 +38,16 @@ class RankerService:
         *,
         online_store: str = "sqlite",
         redis_connection_string: str | None = None,
+        history: HistoryFeatures | None = None,
     ):
         run_dir = Path(run_dir)
         meta = json.loads((run_dir / "validation_metrics.json").read_text())
         self.task, self.feature_service = meta["task"], meta["feature_service"]
         self.plan = FeaturePlan.load(run_dir / "features.json")
+        self.history = history
+        names = {spec.name for spec in history_specs(self.task, gnn=True)}
+        self.needs_history = bool(names & set(self.plan.names()))
+        self.needs_gnn_history = any(s.gnn and s.name in names for s in self.plan.specs)
         self.store = open_store(
             repo_dir, online_store=online_store, redis_connection_string=redis_connection_string
         )
@@ -48,14 +58,32 @@ class RankerService:
             self.model = onnx_session(run_dir / "model.onnx")
 
     def features(
-        self, member_id: int, job_ids: Sequence[int], query: str | None = None
+        self,
+        member_id: int,
+        job_ids: Sequence[int],
+        query: str | None = None,
+        at: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
-        """The online feature frame for one request: one row per job, request features added."""
+        """The online feature frame for one request at `at` (default: now): one row per job,
+        request features (and the member's history, where the run takes it) added."""
         frame = online_features(
             self.store, self.feature_service, member_id=member_id, job_ids=job_ids
         )
         frame["query"] = query
-        return add_request_features(frame, self.task)
+        frame = add_request_features(frame, self.task)
+        if not self.needs_history:
+            return frame
+        if self.history is None or (
+            self.needs_gnn_history and self.history.history_vectors is None
+        ):
+            raise ValueError(
+                "this run's model takes the member's history (rankers/history.py): pass "
+                "RankerService(..., history=HistoryFeatures(tables, windows"
+                + (", job_embeddings=..., job_vector=...))" if self.needs_gnn_history else "))")
+            )
+        at = pd.Timestamp.now(tz="UTC") if at is None else pd.Timestamp(at)
+        frame["member_id"], frame["job_id"] = member_id, np.asarray(job_ids, dtype=np.int64)
+        return self.history.add(frame.assign(split="test", at=at))
 
     def score_frame(self, frame: pd.DataFrame) -> np.ndarray:
         """ONNX scores for a feature frame (one per row)."""
@@ -73,10 +101,14 @@ class RankerService:
         return _tower(self.job_tower, self.plan, frame)
 
     def score(
-        self, member_id: int, job_ids: Sequence[int], query: str | None = None
+        self,
+        member_id: int,
+        job_ids: Sequence[int],
+        query: str | None = None,
+        at: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """Candidates ranked best first: columns job_id, score."""
-        frame = self.features(member_id, job_ids, query)
+        frame = self.features(member_id, job_ids, query, at)
         out = pd.DataFrame({"job_id": np.asarray(job_ids, dtype=np.int64)})
         out["score"] = self.score_frame(frame)
         return out.sort_values(["score", "job_id"], ascending=[False, True], kind="stable")
@@ -88,9 +120,15 @@ def _tower(session, plan: FeaturePlan, frame: pd.DataFrame) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _service(run_dir: str, repo_dir: str, online_store: str, redis: str | None) -> RankerService:
+def _service(
+    run_dir: str,
+    repo_dir: str,
+    online_store: str,
+    redis: str | None,
+    history: HistoryFeatures | None,
+) -> RankerService:
     return RankerService(
-        run_dir, repo_dir, online_store=online_store, redis_connection_string=redis
+        run_dir, repo_dir, online_store=online_store, redis_connection_string=redis, history=history
     )
 
 
@@ -103,9 +141,11 @@ def score(
     repo_dir: Path | str,
     online_store: str = "sqlite",
     redis_connection_string: str | None = None,
+    history: HistoryFeatures | None = None,
+    at: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Score `job_ids` for `member_id` (and `query`) with a trained run's ONNX model, features
-    read from the Feast online store; returns job_id, score best first. The loaded service is
-    cached per run and store."""
-    service = _service(str(run_dir), str(repo_dir), online_store, redis_connection_string)
-    return service.score(member_id, job_ids, query)
+    """Score `job_ids` for `member_id` (and `query`, at `at`) with a trained run's ONNX model,
+    features read from the Feast online store (`history`: see the module docstring); returns
+    job_id, score best first. The loaded service is cached per run, store and history."""
+    service = _service(str(run_dir), str(repo_dir), online_store, redis_connection_string, history)
+    return service.score(member_id, job_ids, query, at)

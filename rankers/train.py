@@ -33,6 +33,7 @@ from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples, downsample_negatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
+from rankers.history import HistoryFeatures, history_for, history_specs
 from rankers.training_frame import (
     ChunkedFrame,
     corpus_frame,
@@ -93,8 +94,15 @@ def train_ranker(
     if task != "ebr":  # EBR's examples are its positives
         examples = downsample_negatives(examples, params.train_negative_rate)
     specs = model_specs(open_store(repo_dir), service, task)
+    history = (
+        history_for(task, tables, windows, specs, repo_dir) if params.history_features else None
+    )
+    if history is not None:
+        specs += history_specs(task, gnn=history.job_vector is not None)
     joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
-    frames, fitted_examples, test = _joined(task, examples, repo_dir, service, progress, joins)
+    frames, fitted_examples, test = _joined(
+        task, examples, repo_dir, service, progress, joins, history
+    )
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs, decoder=read_decoder(repo_dir))
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
@@ -137,16 +145,19 @@ def _joined(
     service: str,
     progress: bool,
     cache_dir: Path | None = None,
+    history: HistoryFeatures | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, ChunkedFrame | pd.DataFrame]:
     """(the split frames, the examples table of the joined rows, the test window): a ranking
     task's test window (100+ candidates per request) is a ChunkedFrame, joined and scored in
     chunks by the run's test_predictions(); EBR's test rows are its positives alone, joined
-    here with the others."""
+    here with the others. `history` adds the member's history columns after the join."""
     chunked = task != "ebr"
     joined = examples[examples["split"] != "test"] if chunked else examples
     frame = training_frame(
         repo_dir, joined, service, task=task, progress=progress, cache_dir=cache_dir
     )
+    if history is not None:
+        frame = history.add(frame)
     split = frame["split"].astype(str)
     frames = {s: frame[split == s].reset_index(drop=True) for s in SPLITS}
     fitted_examples = _examples_table(frame)
@@ -155,7 +166,8 @@ def _joined(
     if not chunked:
         return frames, fitted_examples, frames["test"]
     test_rows = examples[examples["split"] == "test"]
-    test = ChunkedFrame(repo_dir, test_rows, service, task, cache_dir=cache_dir)
+    augment = history.add if history is not None else None
+    test = ChunkedFrame(repo_dir, test_rows, service, task, cache_dir=cache_dir, augment=augment)
     return frames, fitted_examples, test
 
 

@@ -8,7 +8,7 @@ leakage audit checks it is not after the example's `at`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,8 @@ class ChunkedFrame:
     task: str
     chunk_rows: int = TEST_CHUNK_ROWS
     cache_dir: Path | None = None  # see training_frame
+    # columns added to each joined chunk after the join (rankers.history: the member's history)
+    augment: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -79,9 +81,10 @@ class ChunkedFrame:
         """The joined frame, `chunk_rows` examples at a time."""
         for start in range(0, len(self.examples), self.chunk_rows):
             rows = self.examples.iloc[start : start + self.chunk_rows]
-            yield training_frame(
+            chunk = training_frame(
                 self.repo_dir, rows, self.feature_service, task=self.task, cache_dir=self.cache_dir
             )
+            yield self.augment(chunk) if self.augment is not None else chunk
 
 
 def corpus_frame(

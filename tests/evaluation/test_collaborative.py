@@ -9,18 +9,15 @@ import pytest
 
 from evaluation.baselines import baseline_values
 from evaluation.collaborative import (
-    KNN_SHRINK,
     Catalogue,
-    History,
     ItemKnn,
     corpus_positions,
     fit_als,
     fit_baselines,
-    item_similarity,
     row_scores,
-    train_matrix,
 )
 from evaluation.task_metrics import MetricSettings
+from linksage.data.history import KNN_SHRINK, EngagementLog, engagement_matrix, item_similarity
 from linksage.data.tables import Tables
 from linksage.timeutil import ns_array
 from tests.support.tables import ts
@@ -66,7 +63,7 @@ def catalogue() -> Catalogue:
 
 
 def test_item_similarity_is_the_shrunk_cosine_of_co_engagement(catalogue):
-    x, members = train_matrix(_engagements(), catalogue, START, END)
+    x, members = engagement_matrix(_engagements(), catalogue.ids, START, END)
     assert members.tolist() == [1, 2, 3]  # member 4 engaged outside the window only
     assert x.toarray().tolist() == [[1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 0, 1, 1, 0]]
     s = item_similarity(x, shrink=0.0).toarray()
@@ -83,7 +80,7 @@ def test_item_similarity_is_the_shrunk_cosine_of_co_engagement(catalogue):
 
 
 def test_the_history_is_point_in_time_strictly_before_the_request(catalogue):
-    history = History(_engagements(), catalogue)
+    history = EngagementLog(_engagements(), catalogue.ids)
     at = ns_array([ts(3), ts(3) + pd.Timedelta(1, "ns"), ts(1), ts(13)])
     h = history.matrix(np.array([1, 1, 4, 4]), at)
     assert h.toarray()[:, :4].tolist() == [
@@ -95,8 +92,8 @@ def test_the_history_is_point_in_time_strictly_before_the_request(catalogue):
 
 
 def test_item_knn_scores_candidates_against_the_prior_engagements(catalogue):
-    x, _ = train_matrix(_engagements(), catalogue, START, END)
-    knn = ItemKnn(item_similarity(x, shrink=0.0), History(_engagements(), catalogue))
+    x, _ = engagement_matrix(_engagements(), catalogue.ids, START, END)
+    knn = ItemKnn(item_similarity(x, shrink=0.0), EngagementLog(_engagements(), catalogue.ids))
     rows = pd.DataFrame(
         {"member_id": 1, "job_id": [2, 3, 4, 99], "at": [ts(3)] * 3 + [ts(20)]}
     )  # job 99 is unknown: 0
@@ -109,8 +106,8 @@ def test_item_knn_scores_candidates_against_the_prior_engagements(catalogue):
 
 
 def test_corpus_positions_rank_among_the_jobs_live_at_the_request(catalogue):
-    x, _ = train_matrix(_engagements(), catalogue, START, END)
-    knn = ItemKnn(item_similarity(x, shrink=0.0), History(_engagements(), catalogue))
+    x, _ = engagement_matrix(_engagements(), catalogue.ids, START, END)
+    knn = ItemKnn(item_similarity(x, shrink=0.0), EngagementLog(_engagements(), catalogue.ids))
     # member 4 at day 13, history {1, 3}: scores 1: 0.5, 2: 1.5, 3: 0.5, 4: 0.71, 5: 0; all live
     # at day 15 job 4 has expired
     rows = pd.DataFrame(
@@ -133,9 +130,9 @@ def test_item_knn_and_ranks_match_a_brute_force_on_random_data():
     jobs = pd.DataFrame({"job_id": np.arange(n_jobs), "posted_at": posted,
                          "expires_at": posted + pd.to_timedelta(rng.integers(1, 10, n_jobs), "D")})  # fmt: skip
     cat = Catalogue.build(jobs, e)
-    x, _ = train_matrix(e, cat, start, start + pd.Timedelta(days=10))
+    x, _ = engagement_matrix(e, cat.ids, start, start + pd.Timedelta(days=10))
     sim = item_similarity(x, top_k=5, shrink=2.0)
-    knn = ItemKnn(sim, History(e, cat))
+    knn = ItemKnn(sim, EngagementLog(e, cat.ids))
     rows = pd.DataFrame({"member_id": rng.integers(0, n_members, 200),
                          "job_id": rng.integers(0, n_jobs, 200),
                          "at": start + pd.to_timedelta(rng.integers(10 * 24, 25 * 24, 200), "h")})  # fmt: skip
@@ -167,7 +164,7 @@ def test_item_knn_and_ranks_match_a_brute_force_on_random_data():
 
 
 def test_als_is_finite_deterministic_and_zero_outside_the_fit(catalogue):
-    x, members = train_matrix(_engagements(), catalogue, START, END)
+    x, members = engagement_matrix(_engagements(), catalogue.ids, START, END)
     a, b = fit_als(x, members), fit_als(x, members)
     np.testing.assert_array_equal(a.member_factors, b.member_factors)
     np.testing.assert_array_equal(a.job_factors, b.job_factors)

@@ -10,9 +10,32 @@ import pytest
 import tensorflow as tf
 
 from rankers.feature_plan import FeaturePlan
+from rankers.history import HISTORY_ENGAGED, HistoryFeatures
 from rankers.serving import RankerService, score
 from rankers.training_frame import training_frame
+from rankers.windows import SplitWindows
 from tests.rankers.conftest import TASKS
+
+
+@pytest.fixture(scope="module")
+def histories(ranker_experiment) -> dict[str, HistoryFeatures]:
+    """arm -> the history a run of that arm serves with (gnn: with the GNN affinity)."""
+    from linksage.feature_store import embedding_files
+
+    cfg, tables = ranker_experiment
+    windows = SplitWindows.from_section(cfg.windows)
+    jobs = embedding_files(cfg.feast.repo_dir)["job"]
+    return {
+        "control": HistoryFeatures(tables, windows),
+        "gnn": HistoryFeatures(
+            tables, windows, job_embeddings=jobs, job_vector="job_gnn__embedding"
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def history(histories) -> HistoryFeatures:
+    return histories["control"]
 
 
 def _tf_scores(run, frame) -> np.ndarray:
@@ -31,18 +54,41 @@ def _tf_scores(run, frame) -> np.ndarray:
 
 @pytest.mark.parametrize("arm", ["control", "gnn"])
 @pytest.mark.parametrize("task", TASKS)
-def test_score_orders_candidates_like_the_tf_model(trained_runs, ranker_experiment, task, arm):
+def test_score_orders_candidates_like_the_tf_model(
+    trained_runs, ranker_experiment, histories, task, arm
+):
     cfg, tables = ranker_experiment
     run = trained_runs[task, arm]
     member = int(tables.members["member_id"].iloc[3])
     jobs = tables.jobs["job_id"].head(25).tolist()
     query = "Data engineer python" if task in ("search", "ebr") else None
-    service = RankerService(run, cfg.feast.repo_dir)
-    frame = service.features(member, jobs, query)
+    at = pd.Timestamp(cfg.windows.t_test_end)
+    history = histories[arm]
+    service = RankerService(run, cfg.feast.repo_dir, history=history)
+    frame = service.features(member, jobs, query, at)
     if arm == "gnn":  # the online read really carries the newest embeddings
         assert frame["member_gnn__embedding"].map(len).eq(cfg.gnn.embedding_dim).all()
+    if task != "ebr":  # the member's history as of the request, as the training rows had it
+        e = tables.engagements
+        prior = e[
+            (e["member_id"] == member)
+            & e["action"].isin(["click", "save", "apply"])
+            & (pd.to_datetime(e["at"], utc=True) < at)
+        ]
+        assert service.needs_history
+        np.testing.assert_allclose(frame[HISTORY_ENGAGED], np.log1p(len(prior)), rtol=1e-6)
+        with pytest.raises(ValueError, match="history"):
+            RankerService(run, cfg.feast.repo_dir).features(member, jobs, query, at)
+        if arm == "gnn":  # the GNN affinity needs the job embeddings too
+            assert {"history__gnn_max", "history__gnn_mean"} <= set(service.plan.names())
+            with pytest.raises(ValueError, match="job_embeddings"):
+                RankerService(run, cfg.feast.repo_dir, history=histories["control"]).features(
+                    member, jobs, query, at
+                )
     expected = _tf_scores(run, frame)
-    ranked = score(member, jobs, query, run_dir=run, repo_dir=cfg.feast.repo_dir)
+    ranked = score(
+        member, jobs, query, run_dir=run, repo_dir=cfg.feast.repo_dir, history=history, at=at
+    )
     np.testing.assert_allclose(ranked.set_index("job_id").loc[jobs, "score"], expected, atol=1e-4)
     tf_order = [jobs[i] for i in np.lexsort((jobs, -expected))]
     gaps = np.abs(np.diff(np.sort(expected)))
@@ -56,10 +102,10 @@ def _words(*texts) -> set[str]:
 
 
 @pytest.mark.parametrize("task", ["jymbii", "search", "taj"])
-def test_online_profile_overlap_is_the_training_one(trained_runs, ranker_experiment, task):
+def test_online_profile_overlap_is_the_training_one(trained_runs, ranker_experiment, history, task):
     """Served profile overlaps count the member's words on each job, as the training join does."""
     cfg, tables = ranker_experiment
-    service = RankerService(trained_runs[task, "control"], cfg.feast.repo_dir)
+    service = RankerService(trained_runs[task, "control"], cfg.feast.repo_dir, history=history)
     member = int(tables.members["member_id"].iloc[3])
     jobs = tables.jobs["job_id"].head(25).tolist()
     online = service.features(member, jobs, "Data engineer" if task == "search" else None)

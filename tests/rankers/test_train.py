@@ -93,10 +93,17 @@ def test_examples_never_come_from_outside_their_window(trained_runs, ranker_expe
 def test_arms_differ_exactly_by_the_gnn_features(trained_runs, task):
     control = FeaturePlan.load(trained_runs[task, "control"] / "features.json")
     gnn = FeaturePlan.load(trained_runs[task, "gnn"] / "features.json")
-    assert set(gnn.names()) - set(control.names()) == {
-        "member_gnn__embedding",
-        "job_gnn__embedding",
-    }
+    # the GNN vectors, and the GNN's view of the member's history where the task has one
+    history = {"history__gnn_max", "history__gnn_mean"} if task != "ebr" else set()
+    assert (
+        set(gnn.names()) - set(control.names())
+        == {
+            "member_gnn__embedding",
+            "job_gnn__embedding",
+        }
+        | history
+    )
+    assert {s.name for s in gnn.specs if s.gnn} == set(gnn.names()) - set(control.names())
     assert set(control.names()) <= set(gnn.names())
     # the SavedModel signatures say the same
     import tensorflow as tf
@@ -110,7 +117,7 @@ def test_arms_differ_exactly_by_the_gnn_features(trained_runs, task):
 
     ctrl_sig = signature_inputs(trained_runs[task, "control"])
     gnn_sig = signature_inputs(trained_runs[task, "gnn"])
-    assert gnn_sig - ctrl_sig == {"member_gnn__embedding", "job_gnn__embedding"}
+    assert gnn_sig - ctrl_sig == {s.name for s in gnn.specs if s.gnn}
     assert ctrl_sig <= gnn_sig
 
 
@@ -119,14 +126,25 @@ def test_onnx_matches_the_saved_model_on_test_examples(trained_runs, ranker_expe
     """Re-check parity from the files alone: SavedModel vs onnxruntime on fresh Feast rows."""
     import tensorflow as tf
 
+    from linksage.feature_store import embedding_files
     from rankers.export import onnx_predict, onnx_session
+    from rankers.history import HistoryFeatures
     from rankers.training_frame import training_frame
+    from rankers.windows import SplitWindows
 
-    cfg, _ = ranker_experiment
+    cfg, tables = ranker_experiment
     run = trained_runs[task, arm]
     plan = FeaturePlan.load(run / "features.json")
     ex = pd.read_parquet(run / "examples.parquet").head(64)
     frame = training_frame(cfg.feast.repo_dir, ex, f"{task}_{arm}", task=task)
+    if task != "ebr":  # the member's history, with the GNN's view of it (rankers/history.py)
+        history = HistoryFeatures(
+            tables,
+            SplitWindows.from_section(cfg.windows),
+            job_embeddings=embedding_files(cfg.feast.repo_dir)["job"],
+            job_vector="job_gnn__embedding",
+        )
+        frame = history.add(frame)
     loaded = tf.saved_model.load(str(run / "saved_model"))
     names = ["member_tower", "job_tower"] if task == "ebr" else ["serving_default"]
     for name in names:
