@@ -185,18 +185,10 @@ class RankerParams(_Section):
     id_embedding_dim: int = Field(16, ge=2)
     cross_layers: int = Field(2, ge=0)
     hidden_units: tuple[int, ...] = (128, 64)
-    negatives_per_request: int = Field(
-        9,
-        ge=1,
-        description="sampled live jobs per training request built from engagements "
-        "(a channel without impressions)",
-    )
-    candidates_per_request: int = Field(
-        100,
-        ge=1,
-        description="sampled live jobs added to each validation and test request built from "
-        "engagements, so that the ranking metrics rank a realistic candidate list",
-    )
+    # sampled live jobs per training request built from engagements (a channel without
+    # impressions); and per validation and test request, so the metrics rank a realistic list
+    negatives_per_request: int = Field(9, ge=1)
+    candidates_per_request: int = Field(100, ge=1)
     train_negative_rate: float = Field(
         1.0,
         gt=0,
@@ -205,15 +197,19 @@ class RankerParams(_Section):
         "rows for every arm and seed); validation and test keep every example",
     )
     early_stopping_patience: int = Field(2, ge=1)
+    history_features: bool = (
+        True  # the member's engagements before each request (rankers/history.py)
+    )
     ebr_negatives: EbrNegatives = EbrNegatives()  # linksage/ebr_config.py
 
 
 class RankersSection(RankerParams):
-    """TFRS ranker settings (rankers/): which tasks, and the shared hyper-parameters."""
+    """TFRS ranker settings (rankers/): which tasks ("auto": every task the data supports, see
+    rankers.plan; a list: exactly these, or an error naming what the data lacks), the shared
+    hyper-parameters, and how many ranker runs (each a process) train at a time."""
 
-    # "auto": every task the data supports (see rankers.plan); a list: exactly these tasks, and a
-    # config error naming what is missing when the data cannot support one of them.
     tasks: Literal["auto"] | tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = "auto"
+    parallel_runs: int = Field(2, ge=1)  # 2 cores; each run's peak is its own (<= 3 GiB)
 
     @field_validator("tasks")
     @classmethod
@@ -224,7 +220,7 @@ class RankersSection(RankerParams):
 
     def params(self) -> RankerParams:
         """The hyper-parameters alone, as the library takes them."""
-        return RankerParams(**self.model_dump(exclude={"tasks"}))
+        return RankerParams(**self.model_dump(exclude={"tasks", "parallel_runs"}))
 
 
 class EvaluationSection(_Section):

@@ -64,7 +64,7 @@ def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa
 def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     """Build OUT/nearline/job_gnn_nearline.parquet and its repo copy, then train the missing
     `gnn_nearline` ranker runs (jymbii and search, every evaluation seed). Returns run dirs."""
-    from linksage.cli.rankers import plan_from_config, train_ranker_in_own_process
+    from linksage.cli.rankers import plan_from_config, train_rankers_in_parallel
 
     tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg).run]
     out = cfg.output_dir / "nearline"
@@ -81,12 +81,12 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     repo = out / "feature_repo"
     if not (repo / "data" / "registry.db").is_file():
         _replay_into_repo(cfg, repo, progress=progress)
-    return [
-        train_ranker_in_own_process(
-            cfg, task, NEARLINE_ARM, seed, repo_dir=repo, feature_service=f"{task}_gnn"
-        )
+    overrides = {"repo_dir": repo}
+    jobs = [
+        (task, NEARLINE_ARM, seed, {**overrides, "feature_service": f"{task}_gnn"})
         for task, seed in pending
     ]
+    return train_rankers_in_parallel(cfg, jobs)
 
 
 def _replay_into_repo(cfg, repo: Path, *, progress: bool) -> None:

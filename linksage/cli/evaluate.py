@@ -33,16 +33,16 @@ def leakage_failure(report, where: Path) -> str | None:
 def train_missing_rankers(config: ExperimentConfig, tasks: tuple[str, ...]) -> list[Path]:
     """Train every (task, arm, seed) of `tasks` whose predictions are not on disk yet."""
     from evaluation.runs import predictions_path
-    from linksage.cli.rankers import train_ranker_in_own_process
+    from linksage.cli.rankers import train_rankers_in_parallel
 
     missing = [
-        (t, a, s)
+        (t, a, s, {})
         for t in tasks
         for a in ARMS
         for s in config.evaluation.seeds
         if not predictions_path(config.output_dir, t, a, s).is_file()
     ]
-    return [train_ranker_in_own_process(config, t, a, s) for t, a, s in missing]
+    return train_rankers_in_parallel(config, missing)
 
 
 def evaluate_from_config(

@@ -119,6 +119,30 @@ def train_ranker_in_own_process(
     return run_in_own_process(_train_ranker_job, job, name=name, preload=_RANKER_IMPORTS).result
 
 
+def train_rankers_in_parallel(
+    config: ExperimentConfig, jobs: list[tuple[str, str, int, dict]]
+) -> list[Path]:
+    """Each job (task, arm, seed, overrides) as `train_ranker_in_own_process`, up to
+    `rankers.parallel_runs` at a time (threads only wait on the processes). The runs of the
+    first evaluation seed go first: a later seed trains at the first seed's tuning choice
+    (`rankers.tuning.each_seed: false`), so it must find that run on disk. Returns the run
+    directories in the jobs' order; the first failure is raised once every started run ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = config.evaluation.seeds[0]
+    waves = [[j for j in jobs if j[2] == first], [j for j in jobs if j[2] != first]]
+    done: dict[tuple, Path] = {}
+    with ThreadPoolExecutor(max_workers=config.rankers.parallel_runs) as pool:
+        for wave in waves:
+            futures = {
+                (t, a, s): pool.submit(train_ranker_in_own_process, config, t, a, s, **o)
+                for t, a, s, o in wave
+            }
+            for key, future in futures.items():
+                done[key] = future.result()
+    return [done[t, a, s] for t, a, s, _ in jobs]
+
+
 def train_ranker_command(
     config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
     task: str = typer.Option(..., "--task", "-t", help="jymbii, search, taj or ebr."),
