@@ -33,6 +33,8 @@ class SyntheticSource(_Section):
     seed: int = 7
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     days: int = Field(84, ge=7, description="length of the simulated activity period")
+    # written as a user's export arrives (linksage/synthetic/export.py): four tables, no request ids
+    export: bool = False
 
     _utc_start = field_validator("start")(utc_datetime)
 

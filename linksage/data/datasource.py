@@ -21,7 +21,12 @@ def ensure_data(data: DataSection, data_dir: Path) -> Path:
         tables = generate_marketplace(
             members=s.members, seed=s.seed, start=s.start, days=s.days, preset=s.preset
         )
-        write_tables(tables, data_dir)
+        if s.export:  # only what an export holds, as it holds it
+            from linksage.synthetic.export import write_export
+
+            write_export(tables, data_dir)
+        else:
+            write_tables(tables, data_dir)
     return data_dir
 
 

@@ -58,15 +58,24 @@ def apply_given_click(u: np.ndarray, intent: np.ndarray, p: Preset) -> np.ndarra
     return sigmoid(u + p.apply_bias + boost)
 
 
-def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
-    active_from = np.maximum(pop.m_created, pop.start)
-    frac = (pop.end - active_from) / (pop.end - pop.start)
-    n = rng.poisson(pop.m_activity * frac)
+def _member_times(
+    rng, pop: Population, per: float = 1.0, requests: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(member, time) of `per` events per `requests` requests a member makes: as many as their
+    activity and time present in the period say, at uniform times in their activity span (a
+    session for session seekers, `linksage.synthetic.sessions`)."""
+    present_from = np.maximum(pop.m_created, pop.start)
+    frac = (pop.end - present_from) / (pop.end - pop.start)
+    # multiplied, then divided, in this order: the same rates to the last bit as before
+    n = rng.poisson(pop.m_activity * frac * per / requests)
     member = np.repeat(np.arange(len(n)), n)
-    lo = active_from[member]
-    t = lo + np.floor(rng.random(len(member)) * (pop.end - p.request_end_margin_s - lo)).astype(
-        np.int64
-    )
+    lo, hi = pop.m_span[member, 0], pop.m_span[member, 1]
+    t = lo + np.floor(rng.random(len(member)) * (hi - lo)).astype(np.int64)
+    return member, t
+
+
+def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
+    member, t = _member_times(rng, pop)
     search = rng.random(len(member)) < p.search_fraction
     q_area = np.where(
         rng.random(len(member)) < p.query_from_interest,
@@ -118,6 +127,9 @@ def _rank_impressions(rng, pop: Population, p: Preset, live: LiveJobs, req: pd.D
         - p.incumbent_seniority * np.abs(pop.j_seniority[j] - pop.m_seniority[m])
         + p.incumbent_popularity * pop.j_popularity[j]
         + p.incumbent_promoted * pop.j_promoted[j]
+        # attractive postings are ranked up too (the log of the weight they were retrieved
+        # by): an incumbent trained on engagement favours what drew engagement
+        + pop.j_log_attractiveness[j]
         + rng.gumbel(0.0, p.incumbent_noise, len(j))
     ).reshape(s_idx.shape)
     score = np.where(s_ok, score, -np.inf)
@@ -177,20 +189,16 @@ def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
 
 def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
     """'other'-channel visits: the member finds a job page outside any ranked list."""
-    active_from = np.maximum(pop.m_created, pop.start)
-    frac = (pop.end - active_from) / (pop.end - pop.start)
-    n = rng.poisson(pop.m_activity * frac * p.direct_per_member / p.requests_per_member)
-    member = np.repeat(np.arange(len(n)), n)
-    lo = active_from[member]
-    t = lo + np.floor(rng.random(len(member)) * (pop.end - p.request_end_margin_s - lo)).astype(
-        np.int64
-    )
+    member, t = _member_times(rng, pop, p.direct_per_member, p.requests_per_member)
     a_idx, a_ok = live.sample(rng, t, p.direct_candidates_in_area, pop.m_interest_area[member])
     g_idx, g_ok = live.sample(rng, t, p.direct_candidates_anywhere)
     idx = np.concatenate([a_idx, g_idx], axis=1)
     ok = np.concatenate([a_ok, g_ok], axis=1)
     u = utility(pop, p, np.repeat(member, idx.shape[1]), idx.ravel()).reshape(idx.shape)
-    pick = np.argmax(np.where(ok, u + rng.gumbel(size=u.shape), -np.inf), axis=1)
+    # a logit choice among the candidates, each weighted by its exposure (a shared link, a
+    # company page: popular postings are where people land)
+    choice = u + pop.j_log_attractiveness[idx] + rng.gumbel(size=u.shape)
+    pick = np.argmax(np.where(ok, choice, -np.inf), axis=1)
     keep = ok[np.arange(len(t)), pick]
     job = idx[np.arange(len(t)), pick][keep]
     member, t = member[keep], t[keep]
@@ -250,7 +258,9 @@ def _engagements_frame(eng: pd.DataFrame) -> pd.DataFrame:
 def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> Activity:
     """Requests, impressions, engagements and recruiter actions over [start, end), as the
     contract's frames (1-based member and job ids: row i of the population is id i + 1)."""
-    live = LiveJobs(pop)
+    # retrieval in proportion to attractiveness (uniform when it is off)
+    weighted = p.popularity_exposure > 0
+    live = LiveJobs(pop, pop.j_log_attractiveness if weighted else None, p.exposure_pool)
     req = _requests(rng, pop, p)
     names = ("request_id", "member", "job", "channel", "rank", "query", "at")
     imp: dict[str, list[np.ndarray]] = {k: [] for k in names}

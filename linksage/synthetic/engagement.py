@@ -60,7 +60,7 @@ class EngagementModel:
 
 
 def engagement_model(
-    members: int, seed: int, start: datetime, days: int, preset: str = "paper"
+    members: int, seed: int, start: datetime, days: int, preset: str | Preset = "paper"
 ) -> EngagementModel:
     """The engagement model of `generate_marketplace(members, seed, start, days, preset)`."""
     population, p, _ = draw_population(members, seed, start, days, preset)

@@ -16,6 +16,7 @@ import pandas as pd
 from linksage.data.schema import SEEKER_INTENTS
 from linksage.synthetic.preset import DAY, YEAR, Preset
 from linksage.synthetic.profiles import draw_titles, skill_tables, span_seconds, work_history
+from linksage.synthetic.sessions import activity_spans
 from linksage.synthetic.vocab import CAREER_AREAS, REMOTE, company_names, location_names
 
 N_AREAS = len(CAREER_AREAS)
@@ -37,12 +38,14 @@ class Population:
     m_premium: np.ndarray
     m_created: np.ndarray
     m_activity: np.ndarray  # expected requests over the period if present throughout
+    m_span: np.ndarray  # (M, 2) [from, to): when the member's requests and visits fall
     # jobs (row j is job_id j + 1; jobs are numbered in posting order)
     j_profile: np.ndarray  # (J, D) float32 unit vectors
     j_area: np.ndarray
     j_location: np.ndarray  # -1 = remote
     j_seniority: np.ndarray
     j_popularity: np.ndarray
+    j_log_attractiveness: np.ndarray  # log of the exposure weight (0 everywhere when off)
     j_promoted: np.ndarray
     j_posted: np.ndarray
     j_expires: np.ndarray
@@ -297,6 +300,8 @@ def make_population(
         companies=w.companies,
         comp_w=w.comp_w,
     )
+    # last, so that the public tables are the same whatever the session settings
+    spans = activity_spans(rng, p, mem.created, w.start, w.end)
     return Population(
         start=w.start,
         end=w.end,
@@ -309,11 +314,14 @@ def make_population(
         m_premium=mem.premium,
         m_created=mem.created,
         m_activity=mem.activity,
+        m_span=spans,
         j_profile=jobs.profile,
         j_area=jobs.area,
         j_location=jobs.location,
         j_seniority=jobs.seniority,
         j_popularity=jobs.popularity,
+        # no draw: attractiveness is the hidden popularity made heavy-tailed
+        j_log_attractiveness=p.popularity_exposure * jobs.popularity.astype(np.float64),
         j_promoted=jobs.promoted,
         j_posted=jobs.posted,
         j_expires=jobs.expires,

@@ -20,7 +20,7 @@ from linksage.timeutil import utc_datetime
 
 
 def draw_population(
-    members: int, seed: int, start: datetime, days: int, preset: str = "paper"
+    members: int, seed: int, start: datetime, days: int, preset: str | Preset = "paper"
 ) -> tuple[Population, Preset, np.random.Generator]:
     """The population (hidden state included) of `generate_marketplace` with the same arguments,
     its preset, and the generator the activity is then drawn from: the population comes from
@@ -29,14 +29,15 @@ def draw_population(
         raise ValueError(f"members must be positive, got {members}")
     if days < 2:
         raise ValueError(f"days must be at least 2, got {days}")
-    p = get_preset(preset)
+    # a Preset itself: a named one with some constants changed (benchmarks, calibration, tests)
+    p = preset if isinstance(preset, Preset) else get_preset(preset)
     t0 = int(utc_datetime(start).timestamp())
     pop_rng, act_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     return make_population(pop_rng, members=members, start=t0, days=days, p=p), p, act_rng
 
 
 def generate_marketplace(
-    members: int, seed: int, start: datetime, days: int, preset: str = "paper"
+    members: int, seed: int, start: datetime, days: int, preset: str | Preset = "paper"
 ) -> Tables:
     """Generate the synthetic marketplace: `members` members active over [start, start + days).
 

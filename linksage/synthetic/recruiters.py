@@ -46,7 +46,8 @@ def simulate_recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> p
     t = lo + np.floor(rng.random(n_reach) * (pop.end - p.request_end_margin_s - lo)).astype(
         np.int64
     )
-    idx, ok = live.sample(rng, t, 1, pop.m_title_area[who])
+    # a recruiter sources for their own posting, whatever its traffic: uniform over live jobs
+    idx, ok = live.sample(rng, t, 1, pop.m_title_area[who], uniform=True)
     reach = pd.DataFrame(
         {"member": who[ok[:, 0]], "job": idx[ok[:, 0], 0], "action": "reach_out", "at": t[ok[:, 0]]}
     )
