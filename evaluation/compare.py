@@ -32,7 +32,7 @@ from evaluation.significance import (
     seed_spread,
 )
 from evaluation.task_metrics import MetricSettings, MetricSpec, metric_specs, per_request_values
-from evaluation.verdicts import VerdictRules, decide
+from evaluation.verdicts import VerdictRules, cold_share_warning, decide
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -292,6 +292,7 @@ def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules
     result.training_positives = (
         positives if positives is not None else treatment.training_positives.get(task)
     )
+    result.cold_positive_share = control.cold_positive_share.get(task)
     result.tuning = {
         "control": control.tuning.get(task, {}),
         "treatment": treatment.tuning.get(task, {}),
@@ -307,3 +308,6 @@ def _judge(result: TaskResult, control: Arm, treatment: Arm, rules: VerdictRules
         training_positives=result.training_positives,
         rules=rules,
     )
+    warning = cold_share_warning(result.cold_positive_share)
+    if warning:
+        result.verdict = replace(result.verdict, warnings=(*result.verdict.warnings, warning))

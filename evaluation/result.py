@@ -42,6 +42,8 @@ class TaskResult:
     # the non-learned baselines' primary metric on the same requests
     baselines: Baselines = field(default_factory=Baselines)
     training_positives: int | None = None
+    # {"validation": x, "test": y}: positives whose job the train split never shows
+    cold_positive_share: dict | None = None
     # arm ("control"/"treatment") -> seed -> the setting its run chose on the validation slice
     tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
     # EBR: arm -> seed -> its negatives strategies' validation metric and the chosen one
@@ -108,6 +110,7 @@ class TaskResult:
             "mde_pct": _num(v.mde_pct),
             "requests_needed": v.requests_needed,
             "training_positives": self.training_positives,
+            "cold_positive_share": self.cold_positive_share,
             "baselines": {k: _num(x) for k, x in self.baselines.values.items()},
             "baselines_omitted": dict(self.baselines.omitted),
             "baseline_notes": dict(self.baselines.notes),

@@ -37,6 +37,8 @@ class Arm:
     source: str = ""
     # positives in each task's ranker training split (None: the run's examples are absent)
     training_positives: dict[str, int | None] = field(default_factory=dict)
+    # task -> {split: share of its positives whose job the training split never shows}
+    cold_positive_share: dict[str, dict[str, float] | None] = field(default_factory=dict)
     # task -> seed -> the setting the run chose on the validation slice (`tuning_choice`)
     tuning: dict[str, dict[int, dict]] = field(default_factory=dict)
     # EBR -> seed -> each negatives strategy's validation metric and the chosen one
@@ -79,6 +81,23 @@ def training_positives(run_dir: Path, task: str, arm: str, seed: int) -> int | N
         return None
     ex = pq.read_table(path, columns=["split", "label"]).to_pandas()
     return int((ex.loc[ex["split"] == "train", "label"] > 0).sum())
+
+
+def cold_positive_share(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
+    """For the validation and test splits of one ranker run, the share of positives whose job has
+    no row in the train split (a job the ranker never saw in training); None when the examples
+    are absent. Where the two differ much, the validation slice cannot show what the test window
+    rewards (a job id's embedding, say, learnt on warm jobs)."""
+    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "examples.parquet"
+    if not path.is_file():
+        return None
+    ex = pq.read_table(path, columns=["split", "job_id", "label"]).to_pandas()
+    seen = set(ex.loc[ex["split"] == "train", "job_id"])
+    out = {}
+    for split in ("validation", "test"):
+        jobs = ex.loc[(ex["split"] == split) & (ex["label"] > 0), "job_id"]
+        out[split] = float((~jobs.isin(seen)).mean()) if len(jobs) else None
+    return out
 
 
 def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
@@ -142,6 +161,7 @@ def load_arm(run_dir: Path, arm: str, *, tasks=TASKS, seeds=None, name: str | No
             out.predictions[task] = frames
             # both arms train on the same examples (fixed negative sampling): one seed says it
             out.training_positives[task] = training_positives(run_dir, task, arm, min(frames))
+            out.cold_positive_share[task] = cold_positive_share(run_dir, task, arm, min(frames))
             choices = {s: tuning_choice(run_dir, task, arm, s) for s in frames}
             out.tuning[task] = {s: c for s, c in choices.items() if c is not None}
             negatives = {s: negatives_choice(run_dir, task, arm, s) for s in frames}

@@ -156,3 +156,21 @@ def rules_warning(rules: dict | None) -> str | None:
         f"rule {name} (column {', '.join(worst['columns'])}) removes {worst['removes']:.0%} of "
         "the live jobs (details.ebr.rules.by_rule)"
     )
+
+
+# a validation slice whose share of cold positives is this far from the test window's cannot
+# show what the test window rewards
+COLD_SHARE_GAP_POINTS = 10.0
+
+
+def cold_share_warning(share: dict | None) -> str | None:
+    """A warning when the validation slice's share of positives on jobs the train split never
+    shows differs from the test window's by more than COLD_SHARE_GAP_POINTS points."""
+    val, test = (share or {}).get("validation"), (share or {}).get("test")
+    if val is None or test is None or abs(test - val) * 100 <= COLD_SHARE_GAP_POINTS:
+        return None
+    return (
+        f"{test:.0%} of the test window's positives are on jobs the training split never shows, "
+        f"{val:.0%} of the validation slice's: choices made on validation (tuning, early "
+        "stopping) may not carry to the test window (details.<task>.cold_positive_share)"
+    )

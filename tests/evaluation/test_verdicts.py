@@ -120,3 +120,14 @@ def test_no_detectable_difference_when_the_test_could_have_seen_a_10_percent_lif
     assert v.verdict == "no_detectable_difference"
     assert "5.0%" in v.reason
     assert _decide(_m(mde=5.0, p=0.4), positives=None).verdict == "no_detectable_difference"
+
+
+def test_a_validation_slice_far_colder_or_warmer_than_the_test_window_is_a_warning():
+    from evaluation.verdicts import cold_share_warning
+
+    assert cold_share_warning({"validation": 0.22, "test": 0.84}).startswith(
+        "84% of the test window's positives"
+    )
+    assert cold_share_warning({"validation": 0.80, "test": 0.84}) is None  # within 10 points
+    assert cold_share_warning({"validation": None, "test": 0.84}) is None
+    assert cold_share_warning(None) is None
