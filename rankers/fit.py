@@ -112,7 +112,9 @@ class ProgressBar(tf.keras.callbacks.Callback):
         if logs and "loss" in logs:
             self._batch_losses.append(float(logs["loss"]))
         if batch % 20 == 0 and logs:
-            self.bar.set_postfix(epoch=self.epoch, loss=f"{logs.get('loss', 0):.4f}")
+            # refresh=False: the bar redraws at its own interval (every 30 s in a log)
+            loss = f"{logs.get('loss', 0):.4f}"
+            self.bar.set_postfix(epoch=self.epoch, loss=loss, refresh=False)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

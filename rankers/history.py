@@ -70,11 +70,17 @@ def history_specs(task: str, *, gnn: bool = False) -> list[FeatureSpec]:
 
 
 def history_for(
-    task: str, tables: Tables, windows: SplitWindows, specs: list[FeatureSpec], repo_dir
+    task: str,
+    tables: Tables,
+    windows: SplitWindows,
+    specs: list[FeatureSpec],
+    repo_dir,
+    enabled: bool = True,
 ) -> HistoryFeatures | None:
     """The task's history features, with the GNN affinity when `specs` (the feature service's)
-    hold a job GNN vector (read from the repo's job embeddings); None for a task without them."""
-    if not history_specs(task):
+    hold a job GNN vector (read from the repo's job embeddings); None for a task without them,
+    or when not `enabled` (`rankers.history_features`)."""
+    if not enabled or not history_specs(task):
         return None
     job_vectors = [s.name for s in specs if s.kind == "vector" and s.side == "job" and s.gnn]
     if not job_vectors:
@@ -107,6 +113,10 @@ class HistoryFeatures:
         self.history_vectors = None
         if job_embeddings is not None:
             self.history_vectors = _vectors_at_engagement(self.log, self.job_index, job_embeddings)
+
+    def specs(self, task: str) -> list[FeatureSpec]:
+        """The inputs this history adds to `task`'s model (with the GNN affinity if it has it)."""
+        return history_specs(task, gnn=self.history_vectors is not None)
 
     def similarity_before(self, cutoff: pd.Timestamp) -> sparse.csr_matrix:
         """Candidate x history job similarity (S transposed: row = candidate) fitted on the

@@ -33,7 +33,7 @@ from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples, downsample_negatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
-from rankers.history import HistoryFeatures, history_for, history_specs
+from rankers.history import HistoryFeatures, history_for
 from rankers.training_frame import (
     ChunkedFrame,
     corpus_frame,
@@ -94,11 +94,8 @@ def train_ranker(
     if task != "ebr":  # EBR's examples are its positives
         examples = downsample_negatives(examples, params.train_negative_rate)
     specs = model_specs(open_store(repo_dir), service, task)
-    history = (
-        history_for(task, tables, windows, specs, repo_dir) if params.history_features else None
-    )
-    if history is not None:
-        specs += history_specs(task, gnn=history.job_vector is not None)
+    history = history_for(task, tables, windows, specs, repo_dir, params.history_features)
+    specs += history.specs(task) if history is not None else []
     joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
     frames, fitted_examples, test = _joined(
         task, examples, repo_dir, service, progress, joins, history
