@@ -13,6 +13,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from linksage.errors import LinksageError
+from linksage.progress import configure_for_logs
 
 
 class _CleanErrorGroup(TyperGroup):
@@ -80,4 +81,6 @@ _register_all()
 
 def main() -> None:
     """Console-script entry point."""
+    # before any command imports tqdm; the processes a command starts inherit it
+    configure_for_logs()
     app()

@@ -71,11 +71,21 @@ def stats(
 
 def run(
     config: Path = typer.Option(..., "--config", "-c", help="Experiment config (YAML)."),
+    start_from: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="STAGE",
+        help="Rerun this stage and every later one, even if their records match (data, "
+        "plan-tasks, train-gnn, embed, features, materialize, nearline-ablation, rankers, "
+        "evaluate).",
+    ),
 ) -> None:
-    """Run the whole pipeline: data, GNN, embeddings, Feast, rankers in both arms, A/B report."""
+    """Run the whole pipeline: data, GNN, embeddings, Feast, rankers in both arms, A/B report.
+
+    Rerun into the same output directory, it reuses the stages whose records still match."""
     from linksage.cli.pipeline import run_pipeline
 
-    run_pipeline(load_config(config), console=console)
+    run_pipeline(load_config(config), console=console, start_from=start_from)
 
 
 def register(app: typer.Typer) -> None:

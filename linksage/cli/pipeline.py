@@ -2,7 +2,9 @@
 
 The stages are the same library functions the single-stage commands call; this module only
 orders them, runs each in a process of its own (linksage.cli.stage_process: its memory goes back
-to the OS when it ends), shows progress and saves the config beside the outputs.
+to the OS when it ends), shows progress and saves the config beside the outputs. A rerun reuses
+the stages whose record still matches what they would consume (linksage.cli.stage_records, the
+table in linksage.cli.stage_deps); a lock keeps a second run out of the output directory.
 """
 
 from __future__ import annotations
@@ -15,8 +17,21 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from rich.console import Console
 
+from linksage.cli.run_lock import output_dir_lock
+from linksage.cli.stage_deps import stage_consumes
 from linksage.cli.stage_process import run_in_own_process
-from linksage.cli.stage_table import StageTable
+from linksage.cli.stage_records import (
+    Consumes,
+    Decision,
+    complete_record,
+    discard_record,
+    plan_stages,
+    remove_stale,
+    stage_index,
+    start_record,
+    upstream_digest,
+)
+from linksage.cli.stage_table import StageRecord, StageTable
 from linksage.config import ExperimentConfig
 from linksage.data.datasource import ensure_data
 from linksage.errors import DataValidationError
@@ -141,26 +156,75 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def run_pipeline(cfg: ExperimentConfig, console: Console | None = None) -> Path:
-    """Run every stage for `cfg`; print the stage table; return the path of the markdown report."""
+def _save_table(cfg: ExperimentConfig, stages: StageTable) -> None:
+    atomic_write_text(cfg.output_dir / "stages.json", json.dumps(stages.to_dict(), indent=1))
+
+
+def _print_plan(console: Console, decisions: list[Decision]) -> None:
+    reused = [s.name for s, d in zip(STAGES, decisions, strict=True) if d.action == "reuse"]
+    if len(reused) == len(STAGES):
+        console.print("every stage's record matches: nothing to run (--from STAGE reruns one)")
+    elif reused:
+        first = len(reused)
+        verb = "resuming" if decisions[first].action == "resume" else "running from"
+        console.print(f"reusing {', '.join(reused)} (their records in stage_records/ match)")
+        console.print(f"{verb} {STAGES[first].name}: {decisions[first].reason}")
+
+
+def _run_stage(
+    cfg: ExperimentConfig, i: int, consumes: Consumes, decision: Decision, table: StageTable
+) -> StageRecord:
+    """Run STAGES[i] in its own process between its two records (started, then complete)."""
+    stage = STAGES[i]
+    if decision.action == "run":  # afresh: nothing an earlier attempt or config left counts
+        discard_record(cfg, stage.name)  # first: a kill while removing leaves no record
+        remove_stale(consumes.stale(cfg))
+    upstream = upstream_digest(cfg, [s.name for s in STAGES[:i]])
+    record = start_record(cfg, stage.name, consumes, upstream)
+    with table.measure(stage.name) as row:
+        row.reason = decision.reason
+        outcome = run_in_own_process(stage.run, cfg, name=stage.name)
+        row.rows_in, row.rows_out = outcome.result
+        row.peak_rss_bytes = outcome.peak_rss_bytes
+    complete_record(cfg, record, consumes, row.stats())
+    return row
+
+
+def _run_stages(
+    cfg: ExperimentConfig, decisions: list[Decision], stages: StageTable, console: Console
+) -> None:
+    consumes = stage_consumes(cfg)
+    for i, (stage, decision) in enumerate(zip(STAGES, decisions, strict=True)):
+        if decision.action == "reuse":
+            stages.reuse(stage.name, (decision.record or {}).get("stats", {}), decision.reason)
+            continue
+        console.rule(f"[bold]{i + 1}/{len(STAGES)} {stage.name}")
+        row = _run_stage(cfg, i, consumes[stage.name], decision, stages)
+        console.print(f"[green]{stage.name} done in {row.seconds:.1f}s")
+        _save_table(cfg, stages)  # a run killed later keeps the table so far
+
+
+def run_pipeline(
+    cfg: ExperimentConfig, console: Console | None = None, start_from: str | None = None
+) -> Path:
+    """Run every stage for `cfg`, reusing those whose record matches (linksage.cli.stage_records)
+    unless `start_from` names an earlier one; print the stage table; return the report's path.
+    Raises OutputDirectoryBusy while another run holds the output directory."""
     console = console or Console()
-    cfg.output_dir.mkdir(parents=True, exist_ok=True)
-    cfg.save(cfg.output_dir / "config.yaml")
-    stages = StageTable()
-    try:
-        for i, stage in enumerate(STAGES, 1):
-            console.rule(f"[bold]{i}/{len(STAGES)} {stage.name}")
-            with stages.measure(stage.name) as record:
-                outcome = run_in_own_process(stage.run, cfg, name=stage.name)
-                record.rows_in, record.rows_out = outcome.result
-                record.peak_rss_bytes = outcome.peak_rss_bytes
-            console.print(f"[green]{stage.name} done in {record.seconds:.1f}s")
-    except BaseException:
-        console.print(stages.to_rich())  # the stages so far; the failed one is the last row
-        raise
-    finally:  # a failed run keeps its table too
-        stages_json = json.dumps(stages.to_dict(), indent=1)
-        atomic_write_text(cfg.output_dir / "stages.json", stages_json)
+    first = None if start_from is None else stage_index([s.name for s in STAGES], start_from)
+    with output_dir_lock(cfg.output_dir):
+        cfg.save(cfg.output_dir / "config.yaml")
+        consumes = stage_consumes(cfg)
+        decisions = plan_stages(cfg, [(s.name, consumes[s.name]) for s in STAGES], first)
+        _print_plan(console, decisions)
+        stages = StageTable()
+        try:
+            _run_stages(cfg, decisions, stages, console)
+        except BaseException:
+            console.print(stages.to_rich())  # the stages so far; the failed one is the last row
+            raise
+        finally:  # a failed run keeps its table too
+            _save_table(cfg, stages)
     report = cfg.output_dir / "evaluation" / "report.md"
     console.rule("finished")
     console.print(stages.to_rich())

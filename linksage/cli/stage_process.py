@@ -16,12 +16,19 @@ fraction of a second instead of importing TensorFlow again (~4 s on 2 cores).
 
 A process's reported peak is the largest of its own and of the processes it ran this way, so the
 stage table's figure is that of the stage's largest process.
+
+A child dies with its parent (Linux): `linksage run` holds its output directory's lock only while
+it lives (linksage.cli.run_lock), so a stage left running after its parent was killed would write
+into a directory the next run believes it owns.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +66,22 @@ def own_and_children_peak() -> int:
     return max(peak_rss_bytes(), _largest_child_peak)
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent ends (Linux; elsewhere nothing)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: not Linux
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():  # it ended before the request was made
+        os._exit(1)
+
+
 def _child(run: Callable[[Any], Any], arg: Any, conn: Connection) -> None:
+    _die_with_parent()
     try:
         result = run(arg)
     except BaseException as err:  # noqa: BLE001  (every failure goes back to the parent)

@@ -45,6 +45,17 @@ class StageRecord:
     peak_rss_bytes: int = 0
     rows_in: int | None = None  # what the stage read, in its own unit (see linksage.cli.pipeline)
     rows_out: int | None = None
+    status: str = "ran"  # or "reused": its outputs from an earlier run (zero time and memory)
+    reason: str = ""  # why it ran or was reused (linksage.cli.stage_records)
+
+    def stats(self) -> dict:
+        """What a stage's record keeps of this row (shown again when the stage is reused)."""
+        return {
+            "seconds": round(self.seconds, 3),
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+        }
 
 
 def _count(n: int | None) -> str:
@@ -72,6 +83,19 @@ class StageTable:
             record.peak_rss_bytes = max(record.peak_rss_bytes, peak_rss_bytes())
             self.records.append(record)
 
+    def reuse(self, name: str, stats: dict, reason: str) -> StageRecord:
+        """Add a row for a stage whose outputs an earlier run wrote: its rows as recorded, no
+        time or memory spent by this run."""
+        record = StageRecord(
+            name,
+            rows_in=stats.get("rows_in"),
+            rows_out=stats.get("rows_out"),
+            status="reused",
+            reason=reason,
+        )
+        self.records.append(record)
+        return record
+
     def to_rich(self) -> Table:
         """The table as `linksage run` prints it."""
         peak = "peak RSS" if self.per_stage_peak else "peak RSS (process so far)"
@@ -81,6 +105,9 @@ class StageTable:
             table.add_column(column, justify="left" if column == "stage" else "right")
         for r in self.records:
             rate = r.rows_in if r.rows_in is not None else r.rows_out
+            if r.status == "reused":  # its rows as recorded; this run spent no time on it
+                table.add_row(r.name, "reused", "", _count(r.rows_in), _count(r.rows_out), "")
+                continue
             table.add_row(
                 r.name,
                 f"{r.seconds:.1f} s",
@@ -95,14 +122,8 @@ class StageTable:
         return table
 
     def to_dict(self) -> list[dict]:
-        """The records as plain data (saved beside the run's outputs)."""
+        """The records as plain data (saved beside the run's outputs as stages.json)."""
         return [
-            {
-                "stage": r.name,
-                "seconds": round(r.seconds, 3),
-                "peak_rss_bytes": r.peak_rss_bytes,
-                "rows_in": r.rows_in,
-                "rows_out": r.rows_out,
-            }
+            {"stage": r.name, **r.stats(), "status": r.status, "reason": r.reason}
             for r in self.records
         ]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +17,7 @@ from linksage.cli.stage_table import peak_rss_bytes
 from linksage.errors import InsufficientDataError
 
 _MIB = 2**20
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _allocate(mib: int) -> int:
@@ -57,3 +62,39 @@ def test_a_process_started_from_the_fork_server_reports_its_peak_up_through_its_
     outcome = run_in_own_process(_allocate_in_a_forked_child, 400, name="outer")
     assert outcome.result == 400 * _MIB // 8
     assert outcome.peak_rss_bytes >= 400 * _MIB  # the inner process's, larger than the outer's
+
+
+def _write_pid_and_sleep(path: str) -> None:
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(120)
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
+def test_a_stage_process_dies_with_its_parent(tmp_path):
+    """A killed `linksage run` releases its output directory's lock: its stage must not live on."""
+    pid_file = tmp_path / "stage.pid"
+    script = (
+        "from linksage.cli.stage_process import run_in_own_process\n"
+        "from tests.linksage.cli.test_stage_process import _write_pid_and_sleep\n"
+        f"run_in_own_process(_write_pid_and_sleep, {str(pid_file)!r}, name='sleeper')\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not pid_file.is_file() and parent.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stage = int(pid_file.read_text())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(stage) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(stage)
