@@ -127,7 +127,8 @@ class HistoryFeatures:
         return self._similarity[cutoff]
 
     def add(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """`frame` with the three history columns (a copy)."""
+        """`frame` with the history columns (a copy): three, and the GNN affinity's two when this
+        history has the job vectors."""
         out = frame.copy()
         engaged = np.zeros(len(out), np.float32)
         same = np.zeros(len(out), np.float32)
@@ -138,13 +139,12 @@ class HistoryFeatures:
             part = out.iloc[rows]
             history = self.log.matrix(part["member_id"].to_numpy(), ns_array(part["at"]))
             cand = self.job_index.get_indexer(part["job_id"].to_numpy())
-            known = cand >= 0
             engaged[rows] = np.log1p(np.asarray(history.sum(axis=1)).ravel())
-            at = np.flatnonzero(known)
-            same[rows[at]] = np.asarray(history[at, cand[at]]).ravel()
-            sim = self.similarity_before(self.split_start[split])[cand[at]]
-            score = np.asarray(sim.multiply(history[at]).sum(axis=1)).ravel()
-            knn[rows[at]] = np.log1p(score)
+            known = np.flatnonzero(cand >= 0)  # a job outside the index has no history link
+            same[rows[known]] = np.asarray(history[known, cand[known]]).ravel()
+            sim = self.similarity_before(self.split_start[split])[cand[known]]
+            score = np.asarray(sim.multiply(history[known]).sum(axis=1)).ravel()
+            knn[rows[known]] = np.log1p(score)
         out[HISTORY_ENGAGED], out[HISTORY_SAME_JOB], out[HISTORY_ITEM_KNN] = engaged, same, knn
         if self.history_vectors is not None:
             out[HISTORY_GNN_MAX], out[HISTORY_GNN_MEAN] = self._gnn_affinity(out)
