@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from evaluation.arms import task_arms
 from evaluation.compare import compare
 from evaluation.leakage import audit_run
 from evaluation.result import AuditCheck, LeakageAudit, Report
@@ -40,6 +41,7 @@ def evaluate_runs(
     control_arm: str = "control",
     treatment_arm: str = "gnn",
     nearline_arm: str | None = NEARLINE_ARM,
+    other_arms: Sequence[str] = (),
     bootstrap_samples: int = 1000,
     alpha: float = 0.05,
     cold_start_max_engagements: int = 2,
@@ -53,7 +55,9 @@ def evaluate_runs(
 ) -> Report:
     """Compare `treatment_arm` with `control_arm` on the predictions under run_dir; audit; write
     the reports into out_dir when given. `nearline_arm` (if its predictions exist) adds the
-    nearline ablation section: treatment_arm vs nearline_arm on jymbii and search. `skipped`
+    nearline ablation section: treatment_arm vs nearline_arm on jymbii and search. `other_arms`
+    (mf, oracle) are compared with the same control beside the treatment (`details.<task>.arms`,
+    evaluation.arms). `skipped`
     (task -> reason) lists the tasks the data could not support."""
     run_dir = Path(run_dir)
     control = load_arm(run_dir, control_arm, tasks=tasks, seeds=seeds)
@@ -75,8 +79,13 @@ def evaluate_runs(
         progress=progress,
     )
     report = compare(control, treatment, **common)
+    others = [load_arm(run_dir, a, tasks=tasks, seeds=seeds) for a in other_arms]
+    _add_arms(report, control, [treatment, *others], common)
     ranker_runs = [
-        (t, a.name, s) for a in (control, treatment) for t in a.predictions for s in a.seeds(t)
+        (t, a.name, s)
+        for a in (control, treatment, *others)
+        for t in a.predictions
+        for s in a.seeds(t)
     ]
     if nearline_arm:
         nearline_tasks = [
@@ -108,6 +117,23 @@ def evaluate_runs(
     if out_dir is not None:
         report.write(Path(out_dir))
     return report
+
+
+def _add_arms(report: Report, control, arms: list, common: dict) -> None:
+    """`details.<task>.arms` when arms beyond the treatment were trained (evaluation.arms)."""
+    if len(arms) < 2:
+        return
+    for task, result in report.comparison.tasks.items():
+        present = {a.name: a for a in arms if task in a.predictions}
+        result.arms = task_arms(
+            task,
+            control.predictions[task],
+            {name: a.predictions[task] for name, a in present.items()},
+            {name: a.tuning.get(task, {}) for name, a in present.items()},
+            settings=common["settings"],
+            primary=result.primary_metric,
+            n_samples=common["bootstrap_samples"],
+        )
 
 
 def _settings(

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from evaluation.collaborative import (
-    ALS_FACTORS,
     Fitted,
     corpus_positions,
     fit_baselines,
@@ -37,6 +36,7 @@ from evaluation.metrics import top_k_share
 from evaluation.pooled_auc import pooled_auc
 from evaluation.task_metrics import MetricSettings, per_request_values
 from linksage.data.history import KNN_SHRINK, KNN_TOP_K
+from linksage.data.matrix_factorization import ALS_FACTORS
 from linksage.data.tables import Tables
 
 DESCRIPTIONS = {

@@ -31,13 +31,9 @@ from linksage.data.history import (
     engagement_matrix,
     item_similarity,
 )
+from linksage.data.matrix_factorization import als_factors
 from linksage.timeutil import ns_array
 
-ALS_FACTORS = 64
-ALS_REGULARIZATION = 0.01  # implicit's default
-ALS_ALPHA = 1.0  # confidence 1 + alpha for an engaged pair (implicit's default)
-ALS_ITERATIONS = 15  # implicit's default
-ALS_SEED = 0
 BLOCK_CELLS = 4_000_000  # dense query x job scores per block: 32 MB of float64
 _NEVER = np.iinfo(np.int64).max
 
@@ -102,25 +98,9 @@ class Als:
 
 
 def fit_als(x: sparse.csr_matrix, members: pd.Index) -> Als:
-    """ALS on the members and jobs with at least one engagement in `x` (fixed settings, one
-    thread, fixed seed: the same factors on every run)."""
-    from implicit.cpu.als import AlternatingLeastSquares
-    from threadpoolctl import threadpool_limits
-
-    used_rows = np.flatnonzero(np.diff(x.indptr) > 0)
-    used_cols = np.flatnonzero(np.asarray((x != 0).sum(axis=0)).ravel() > 0)
-    sub = sparse.csr_matrix(x[used_rows][:, used_cols], dtype=np.float32)
-    with threadpool_limits(1):  # one BLAS thread too: deterministic, and as implicit advises
-        model = AlternatingLeastSquares(
-            factors=ALS_FACTORS, regularization=ALS_REGULARIZATION, alpha=ALS_ALPHA,
-            iterations=ALS_ITERATIONS, random_state=ALS_SEED, num_threads=1,
-            calculate_training_loss=False,
-        )  # fmt: skip
-        model.fit(sub, show_progress=False)
-    users = np.zeros((x.shape[0], ALS_FACTORS))
-    users[used_rows] = model.user_factors
-    items = np.zeros((x.shape[1], ALS_FACTORS))
-    items[used_cols] = model.item_factors
+    """ALS on the members and jobs with at least one engagement in `x` (linksage's fixed
+    settings: the same factors on every run)."""
+    users, items = als_factors(x)
     return Als(members, users, items)
 
 

@@ -122,7 +122,7 @@ def _compare_values(
     )
 
 
-def _metrics(
+def compare_metrics(
     task: str,
     specs: list[MetricSpec],
     rows: dict[str, dict[int, pd.DataFrame]],
@@ -165,7 +165,7 @@ def _first_frame(frames: dict[int, pd.DataFrame], shared: set) -> pd.DataFrame:
     return f[f["request_id"].isin(shared)]
 
 
-def _task_settings(
+def task_settings(
     task: str, frame: pd.DataFrame, settings: MetricSettings
 ) -> tuple[MetricSettings, CandidateSizes | None]:
     """The task's settings with Recall@K chosen from its candidate-list (or corpus) sizes."""
@@ -202,7 +202,7 @@ def compare_task(
     rows = {"control": control, "treatment": treatment}
     shared = _request_ids(rows)
     frame = _first_frame(control, shared)
-    settings, sizes = _task_settings(task, frame, settings)
+    settings, sizes = task_settings(task, frame, settings)
     specs = metric_specs(task, settings)
     needs_values = any(s.kind != "pooled" for s in specs)
 
@@ -221,7 +221,7 @@ def compare_task(
         primary_metric=primary,
         n_requests=len(shared),
         seeds={"control": sorted(control), "treatment": sorted(treatment)},
-        metrics=_metrics(task, specs, rows, values, bootstrap_samples, seed),
+        metrics=compare_metrics(task, specs, rows, values, bootstrap_samples, seed),
         distributions=_distributions(task, primary, rows, values),
         candidates=sizes,
         baselines=baseline_values(task, frame, primary, settings),
@@ -236,7 +236,7 @@ def compare_task(
             sub_values = _segment_values(seg, sub_rows, values)
         else:
             sub_values = values_of(sub_rows)
-        seg_metrics = _metrics(task, specs, sub_rows, sub_values, bootstrap_samples, seed)
+        seg_metrics = compare_metrics(task, specs, sub_rows, sub_values, bootstrap_samples, seed)
         result.segments[seg.name] = SegmentResult(seg.name, seg.description, n, seg_metrics)
     return result
 

@@ -51,6 +51,9 @@ class TaskResult:
     verdict: Verdict | None = None  # set by evaluation.compare.compare
     # EBR: the retrieval rules comparison computed by the caller (linksage.cli.retrieve), as is
     retrieval_rules: dict | None = None
+    # every arm against the shared control, and its share of the oracle's headroom
+    # (evaluation.arms.task_arms), JSON-ready; {} with only the control and gnn arms
+    arms: dict = field(default_factory=dict)
 
     def attach_retrieval_rules(self, rules: dict | None) -> None:
         """Keep EBR's rules comparison (`details.ebr.rules`) and add its warning, if any, to
@@ -86,6 +89,7 @@ class TaskResult:
             "tests": {k: m.test for k, m in self.metrics.items()},
             **self.evidence(),
             **({"rules": self.retrieval_rules} if self.retrieval_rules else {}),
+            **({"arms": self.arms} if self.arms else {}),
             **({"tuning": self.tuning_json()} if any(self.tuning.values()) else {}),
             **({"negatives": _by_seed(self.negatives)} if any(self.negatives.values()) else {}),
         }

@@ -216,3 +216,40 @@ ebr_gnn = FeatureService(
     features=[member_profile, job_profile, member_gnn, job_gnn],
     tags={"arm": "gnn"},
 )
+
+
+def _arm_view(entity: Entity, key: str, arm: str) -> FeatureView:
+    """An arm's embeddings of one entity (`linksage features` writes them): offline only, and
+    without a TTL, since each row holds from its entity's creation (oracle) or the GNN window's
+    end (mf) to the end of the data."""
+    name = f"{entity.name}_{arm}"
+    return FeatureView(
+        name=name,
+        entities=[entity],
+        ttl=timedelta(0),  # Feast: no expiry
+        schema=[
+            Field(name=key, dtype=Int64),
+            Field(name="embedding", dtype=Array(Float32)),
+            Field(name="model_version", dtype=String),
+            Field(name="feature_ts", dtype=UnixTimestamp),
+        ],
+        source=parquet_source(f"{name}_source", f"data/{name}.parquet"),
+        online=False,
+        tags={"group": arm},
+    )
+
+
+# The arms that stand in for the GNN (`evaluation.arms`: mf, the ALS factors of the GNN window's
+# engagements; oracle, the synthetic generator's hidden vectors): declared when both of an arm's
+# files are in data/, each service holding the control's features plus the arm's embeddings.
+for _arm in ("mf", "oracle"):
+    if not all((SETTINGS_FILE.parent / f"{e}_{_arm}.parquet").is_file() for e in ("member", "job")):
+        continue
+    globals()[f"member_{_arm}"] = _member_view = _arm_view(member, "member_id", _arm)
+    globals()[f"job_{_arm}"] = _job_view = _arm_view(job, "job_id", _arm)
+    for _task in ("jymbii", "search", "taj", "ebr"):
+        globals()[f"{_task}_{_arm}"] = FeatureService(
+            name=f"{_task}_{_arm}",
+            features=[member_profile, job_profile, _member_view, _job_view],
+            tags={"arm": _arm},
+        )

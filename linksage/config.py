@@ -259,6 +259,11 @@ class EvaluationSection(_Section):
         "Exists only to show that the leakage audit catches it.",
     )
     nearline_ablation: bool = True
+    arms: tuple[Literal["control", "gnn", "mf", "oracle"], ...] = Field(
+        ("control", "gnn"),
+        description="the arms trained and compared with the shared control (linksage/tasks.py); "
+        "oracle needs data.source: synthetic",
+    )
 
 
 class IndexParams(_Section):
@@ -330,6 +335,16 @@ class ExperimentConfig(_Section):
     nearline: NearlineSection = NearlineSection()
     retrieval: RetrievalSection = RetrievalSection()
     targeting: TargetingSection = TargetingSection()
+
+    @model_validator(mode="after")
+    def _arms(self):
+        missing = {"control", "gnn"} - set(self.evaluation.arms)
+        if missing or ("oracle" in self.evaluation.arms and self.data.source != "synthetic"):
+            raise ValueError(
+                "evaluation.arms: list control and gnn; oracle reads the generator's hidden "
+                "vectors, so it runs on data.source: synthetic only"
+            )
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -9,7 +9,8 @@ A `FeatureSpec` says how one column of the training frame becomes a model input:
 * ``vector``      Feast Array(Float32) (the GNN embeddings): fed as is
 
 `side` says which tower it belongs to (member, job, or pair: needs both, rankers only); `gnn`
-marks features of views tagged ``group: gnn``. Timestamps (`feature_ts`, `posted_at`...) and
+marks the arm's transferred embeddings: features of views tagged ``group: gnn`` (or ``mf``,
+``oracle``: the arms that stand in for the GNN), whose integration the tuning chooses. Timestamps (`feature_ts`, `posted_at`...) and
 `model_version` are metadata, not inputs.
 """
 
@@ -29,6 +30,7 @@ QUERY_SKILL_OVERLAP = "query__skill_overlap"
 PROFILE_TITLE_OVERLAP = "profile__title_overlap"
 PROFILE_SKILL_OVERLAP = "profile__skill_overlap"
 PROFILE_OVERLAP_TASKS = ("jymbii", "search", "taj")
+EMBEDDING_GROUPS = ("gnn", "mf", "oracle")  # view groups whose vectors an arm transfers
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def service_specs(store, feature_service: str) -> list[FeatureSpec]:
         side = SIDE_OF_KEY.get(key)
         if side is None:
             raise ValueError(f"feature view {view.name!r}: unknown entity key {key!r}")
-        gnn = view.tags.get("group") == "gnn"
+        gnn = view.tags.get("group") in EMBEDDING_GROUPS
         for field in projection.features:
             kind = _kind(field.name, field.dtype)
             if kind is None:

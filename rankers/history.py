@@ -38,6 +38,7 @@ from scipy import sparse
 from linksage.data.history import EngagementLog, engagement_matrix, item_similarity
 from linksage.data.tables import Tables
 from linksage.feature_store import embedding_files
+from linksage.feature_store.arm_embeddings import arm_embedding_files
 from linksage.timeutil import ns_array
 from rankers.feature_schema import FeatureSpec
 from rankers.windows import SplitWindows
@@ -85,7 +86,13 @@ def history_for(
     job_vectors = [s.name for s in specs if s.kind == "vector" and s.side == "job" and s.gnn]
     if not job_vectors:
         return HistoryFeatures(tables, windows)
-    path = embedding_files(repo_dir)["job"]
+    view = job_vectors[0].split("__")[0]  # job_gnn, or an arm's own (job_mf, job_oracle)
+    arm = view.removeprefix("job_")
+    path = (
+        embedding_files(repo_dir)["job"]
+        if arm == "gnn"
+        else arm_embedding_files(repo_dir, arm)["job"]
+    )
     return HistoryFeatures(tables, windows, job_embeddings=path, job_vector=job_vectors[0])
 
 

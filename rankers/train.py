@@ -26,6 +26,7 @@ from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.feature_store.decoder import read_decoder
+from linksage.feature_store.repo import GNN_VIEWS
 from linksage.io import atomic_write_text, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
@@ -101,7 +102,10 @@ def train_ranker(
         task, examples, repo_dir, service, progress, joins, history
     )
     data_warnings = _check_trainable(task, frames["train"], windows)
-    plan = FeaturePlan.fit(frames["train"], specs, decoder=read_decoder(repo_dir))
+    # the GNN's decoder scores the GNN's vectors only, never another arm's (mf, oracle)
+    gnn_vectors = any(s.kind == "vector" and s.name.startswith(GNN_VIEWS) for s in specs)
+    decoder = read_decoder(repo_dir) if gnn_vectors else None
+    plan = FeaturePlan.fit(frames["train"], specs, decoder=decoder)
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
     desc = f"{task}/{arm}/seed{seed}"
     train = _trainer(

@@ -38,7 +38,7 @@ def train_missing_rankers(config: ExperimentConfig, tasks: tuple[str, ...]) -> l
     missing = [
         (t, a, s, {})
         for t in tasks
-        for a in ARMS
+        for a in config.evaluation.arms
         for s in config.evaluation.seeds
         if not predictions_path(config.output_dir, t, a, s).is_file()
     ]
@@ -70,6 +70,7 @@ def evaluate_from_config(
         tasks=plan.run,
         skipped=plan.skipped,
         nearline_arm=NEARLINE_ARM if ev.nearline_ablation else None,
+        other_arms=tuple(a for a in ev.arms if a not in ARMS),
         bootstrap_samples=ev.bootstrap_samples,
         alpha=ev.alpha,
         cold_start_max_engagements=ev.cold_start_max_engagements,

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError
+from linksage.tasks import ALTERNATIVE_ARMS, ORACLE_ARM
 
 console = Console()
 
@@ -19,6 +20,7 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
     """Write the profile feature parquet (every snapshot time) into the config's feature repo."""
     from linksage.data.datasource import load_tables
     from linksage.feature_store import ensure_repo
+    from linksage.feature_store.arm_embeddings import write_arm_embeddings
     from linksage.feature_store.profile_features import write_profile_features
 
     tables = load_tables(cfg.data, cfg.data_dir)
@@ -26,8 +28,25 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
     times = cfg.snapshot_times()
     with console.status(f"profile features at {len(times)} snapshot times"):
         paths = write_profile_features(tables, times, repo, top_k=cfg.gnn.top_skills)
+    for arm in (a for a in cfg.evaluation.arms if a in ALTERNATIVE_ARMS):
+        with console.status(f"the {arm} arm's embeddings"):
+            files = write_arm_embeddings(
+                repo, arm, arm_vectors(cfg, tables, arm), model_version=f"{arm}-{cfg.name}"
+            )
+        paths |= {f"{e}_{arm}": p for e, p in files.items()}
     cfg.save(repo / "data" / "config.yaml")
     return paths
+
+
+def arm_vectors(cfg: ExperimentConfig, tables, arm: str) -> dict:
+    """An alternative arm's member and job vectors (linksage.tasks.ALTERNATIVE_ARMS)."""
+    if arm == ORACLE_ARM:
+        from linksage.synthetic.oracle import oracle_vectors
+
+        return oracle_vectors(cfg.data.synthetic)
+    from linksage.data.matrix_factorization import mf_vectors
+
+    return mf_vectors(tables.engagements, tables.jobs, cfg.windows.t_gnn_end)
 
 
 def _manifest_model(cfg: ExperimentConfig) -> str | None:

@@ -16,7 +16,7 @@ from linksage.config import ExperimentConfig
 from linksage.data.schema import TABLES
 from linksage.feature_store.decoder import DECODER_FILE
 from linksage.feature_store.repo import PUBLISHED_FILE, SETTINGS_FILE
-from linksage.tasks import ARMS, NEARLINE_ARM
+from linksage.tasks import ALTERNATIVE_ARMS, NEARLINE_ARM
 
 
 def _data_files(cfg: ExperimentConfig) -> list[Path]:
@@ -37,6 +37,14 @@ _PUBLISHED = tuple(PUBLISHED_FILE.format(entity=e) for e in ("member", "job"))
 # What the ranker runs read from the feature repo: the GNN views' and profile views' sources,
 # the definitions' settings, the registry and the GNN decoder's weights.
 _RANKER_REPO = (*_PUBLISHED, *_PROFILES, SETTINGS_FILE, "data/registry.db", f"data/{DECODER_FILE}")
+
+
+def _arm_files(cfg: ExperimentConfig) -> list[Path]:
+    """The alternative arms' embedding files in the feature repo (evaluation.arms)."""
+    from linksage.feature_store.arm_embeddings import arm_embedding_files
+
+    arms = [a for a in cfg.evaluation.arms if a in ALTERNATIVE_ARMS]
+    return [p for a in arms for p in arm_embedding_files(cfg.feast.repo_dir, a).values()]
 
 
 def _runs(cfg: ExperimentConfig, arms: tuple[str, ...], name: str) -> list[Path]:
@@ -97,18 +105,24 @@ def _nearline(cfg: ExperimentConfig) -> Consumes:
 
 def _rankers(cfg: ExperimentConfig) -> Consumes:
     return Consumes(
-        config=lambda c: ("rankers", "evaluation.seeds", "windows", "feast.repo_dir"),
-        inputs=lambda c: _data_files(c) + _repo(c, *_RANKER_REPO),
-        outputs=lambda c: _runs(c, ARMS, "predictions.parquet"),
+        config=lambda c: (
+            "rankers",
+            "evaluation.seeds",
+            "evaluation.arms",
+            "windows",
+            "feast.repo_dir",
+        ),
+        inputs=lambda c: _data_files(c) + _repo(c, *_RANKER_REPO) + _arm_files(c),
+        outputs=lambda c: _runs(c, c.evaluation.arms, "predictions.parquet"),
         # the runs on disk are skipped by train_missing_rankers: a fresh run removes them (the
         # join cache beside them is keyed by what it joined, so it stays)
-        stale=lambda c: _run_dirs(c, ARMS),
+        stale=lambda c: _run_dirs(c, c.evaluation.arms),
         resumable=True,  # each ranker run is written whole or not at all (rankers.train)
     )
 
 
 def _evaluate(cfg: ExperimentConfig) -> Consumes:
-    runs = (*ARMS, NEARLINE_ARM)
+    runs = (*cfg.evaluation.arms, NEARLINE_ARM)
     return Consumes(
         config=lambda c: (
             "name",
@@ -165,9 +179,10 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
                 "gnn.snapshot_every_days",
                 "gnn.top_skills",
                 "feast.repo_dir",
+                "evaluation.arms",  # the mf and oracle arms' embeddings are written here too
             ),
             inputs=_data_files,
-            outputs=lambda c: _repo(c, *_PROFILES),
+            outputs=lambda c: _repo(c, *_PROFILES) + _arm_files(c),
         ),
         "materialize": Consumes(
             # the embedding candidates it reads are renamed by it, so the manifest stands in

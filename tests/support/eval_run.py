@@ -54,8 +54,11 @@ def write_run(
     gnn_strength: float = 1.5,
     leaky: bool = False,
     seed: int = 0,
+    arm_strengths: dict[str, float] | None = None,
 ) -> Path:
-    """Write a complete run under config.output_dir and return it."""
+    """Write a complete run under config.output_dir and return it. `arm_strengths`: further
+    arms (mf, oracle) and how well each separates positives (control 0.5; gnn 0.5 +
+    gnn_strength)."""
     rng = np.random.default_rng(seed)
     out, w = config.output_dir, config.windows
     members, jobs = tables.members["member_id"].to_numpy(), tables.jobs["job_id"].to_numpy()
@@ -65,6 +68,7 @@ def write_run(
         "test": (_ts(w.t_test_start), _ts(w.t_test_end)),
     }
     strength = {"control": 0.5, "gnn": 0.5 + gnn_strength * (2 if leaky else 1)}
+    strength |= arm_strengths or {}
     tasks = TASKS if config.rankers.tasks == "auto" else config.rankers.tasks
     for t_index, task in enumerate(tasks):
         splits = []
@@ -74,7 +78,7 @@ def write_run(
             splits.append(_requests(rng, members, jobs, task, n, lo, hi, first).assign(split=split))
         examples = pd.concat(splits, ignore_index=True)
         test = examples[examples["split"] == "test"].drop(columns="split").reset_index(drop=True)
-        for arm in ("control", "gnn"):
+        for arm in strength:
             for s in config.evaluation.seeds:
                 d = out / "rankers" / task / arm / f"seed{s}"
                 pred = test.copy()
