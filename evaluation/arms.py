@@ -1,12 +1,13 @@
 """Every arm against the shared control, and each arm's share of the oracle's headroom.
 
 `details.<task>.arms.<arm>` (docs/report.md): for gnn and each alternative arm (`evaluation.arms`:
-mf, oracle), the primary metric's paired comparison with the control (lift %, 95% CI, p, the
+mf, oracle, placebo), the primary metric's paired comparison with the control (lift %, 95% CI, p, the
 same test as the verdict's) and the integration the arm chose on validation. With the oracle arm
 (synthetic data only: the generator's hidden vectors as embeddings) its lift is the headroom, and
 every arm gets `share_of_headroom` = (arm - control) / (oracle - control) on the primary metric,
 with a percentile CI from one paired bootstrap over the requests all three arms scored. The gnn
-arm is also compared with the best alternative arm (not the oracle) by the same paired test.
+arm is also compared with the best alternative arm (mf; never the oracle or the placebo) by the
+same paired test.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from evaluation.compare import compare_metrics, task_settings
 from evaluation.significance import MetricComparison, percentile_ci
 from evaluation.task_metrics import MetricSettings, MetricSpec, metric_specs, per_request_values
-from linksage.tasks import ORACLE_ARM
+from linksage.tasks import ORACLE_ARM, PLACEBO_ARM
 
 Predictions = Mapping[int, pd.DataFrame]  # seed -> one arm's predictions of a task
 
@@ -119,7 +120,8 @@ def task_arms(
                 low = high = float("nan")
             out[a]["share_of_headroom"] = _finite(point)
             out[a]["share_of_headroom_ci95"] = [_finite(low), _finite(high)]
-    alternatives = [a for a in arms if a not in ("gnn", ORACLE_ARM)]
+    # the oracle is the ceiling and the placebo a diagnostic: neither is an alternative to adopt
+    alternatives = [a for a in arms if a not in ("gnn", ORACLE_ARM, PLACEBO_ARM)]
     if "gnn" in arms and alternatives:
         best = max(alternatives, key=lambda a: out[a]["treatment"] or -np.inf)
         out["gnn_vs_best_alternative"] = {"alternative": best, **against(best, "gnn").as_json()}

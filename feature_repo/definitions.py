@@ -220,8 +220,8 @@ ebr_gnn = FeatureService(
 
 def _arm_view(entity: Entity, key: str, arm: str) -> FeatureView:
     """An arm's embeddings of one entity (`linksage features` writes them): offline only, and
-    without a TTL, since each row holds from its entity's creation (oracle) or the GNN window's
-    end (mf) to the end of the data."""
+    without a TTL, since a row holds from its entity's creation (oracle) or the GNN window's end
+    (mf) to the end of the data; the placebo's daily snapshots are each the newest row anyway."""
     name = f"{entity.name}_{arm}"
     return FeatureView(
         name=name,
@@ -240,9 +240,10 @@ def _arm_view(entity: Entity, key: str, arm: str) -> FeatureView:
 
 
 # The arms that stand in for the GNN (`evaluation.arms`: mf, the ALS factors of the GNN window's
-# engagements; oracle, the synthetic generator's hidden vectors): declared when both of an arm's
+# engagements; oracle, the synthetic generator's hidden vectors; placebo, the GNN's vectors moved
+# to other ids by one fixed permutation): declared when both of an arm's
 # files are in data/, each service holding the control's features plus the arm's embeddings.
-for _arm in ("mf", "oracle"):
+for _arm in ("mf", "oracle", "placebo"):
     if not all((SETTINGS_FILE.parent / f"{e}_{_arm}.parquet").is_file() for e in ("member", "job")):
         continue
     globals()[f"member_{_arm}"] = _member_view = _arm_view(member, "member_id", _arm)

@@ -259,7 +259,7 @@ class EvaluationSection(_Section):
         "Exists only to show that the leakage audit catches it.",
     )
     nearline_ablation: bool = True
-    arms: tuple[Literal["control", "gnn", "mf", "oracle"], ...] = Field(
+    arms: tuple[Literal["control", "gnn", "mf", "oracle", "placebo"], ...] = Field(
         ("control", "gnn"),
         description="the arms trained and compared with the shared control (linksage/tasks.py); "
         "oracle needs data.source: synthetic",

@@ -30,7 +30,7 @@ QUERY_SKILL_OVERLAP = "query__skill_overlap"
 PROFILE_TITLE_OVERLAP = "profile__title_overlap"
 PROFILE_SKILL_OVERLAP = "profile__skill_overlap"
 PROFILE_OVERLAP_TASKS = ("jymbii", "search", "taj")
-EMBEDDING_GROUPS = ("gnn", "mf", "oracle")  # view groups whose vectors an arm transfers
+EMBEDDING_GROUPS = ("gnn", "mf", "oracle", "placebo")  # view groups whose vectors an arm transfers
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError
-from linksage.tasks import ALTERNATIVE_ARMS, ORACLE_ARM
+from linksage.tasks import ALTERNATIVE_ARMS, ORACLE_ARM, PLACEBO_ARM
 
 console = Console()
 
@@ -40,6 +40,10 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
 
 def arm_vectors(cfg: ExperimentConfig, tables, arm: str) -> dict:
     """An alternative arm's member and job vectors (linksage.tasks.ALTERNATIVE_ARMS)."""
+    if arm == PLACEBO_ARM:
+        from linksage.feature_store.arm_embeddings import placebo_vectors
+
+        return placebo_vectors(cfg.feast.repo_dir)
     if arm == ORACLE_ARM:
         from linksage.synthetic.oracle import oracle_vectors
 

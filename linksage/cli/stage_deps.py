@@ -16,7 +16,7 @@ from linksage.config import ExperimentConfig
 from linksage.data.schema import TABLES
 from linksage.feature_store.decoder import DECODER_FILE
 from linksage.feature_store.repo import PUBLISHED_FILE, SETTINGS_FILE
-from linksage.tasks import ALTERNATIVE_ARMS, NEARLINE_ARM
+from linksage.tasks import ALTERNATIVE_ARMS, NEARLINE_ARM, PLACEBO_ARM
 
 
 def _data_files(cfg: ExperimentConfig) -> list[Path]:
@@ -181,7 +181,12 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
                 "feast.repo_dir",
                 "evaluation.arms",  # the mf and oracle arms' embeddings are written here too
             ),
-            inputs=_data_files,
+            # the placebo arm moves the GNN's embeddings to other ids; materialize renames the
+            # files it reads, so the manifest stands in for them
+            inputs=lambda c: (
+                _data_files(c)
+                + (_gnn(c, "embeddings_manifest.json") if PLACEBO_ARM in c.evaluation.arms else [])
+            ),
             outputs=lambda c: _repo(c, *_PROFILES) + _arm_files(c),
         ),
         "materialize": Consumes(

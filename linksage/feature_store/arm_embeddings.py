@@ -40,3 +40,30 @@ def write_arm_embeddings(
         )
         write_parquet(with_feature_ts(table), path)
     return files
+
+
+def placebo_vectors(repo_dir: Path | str, seed: int = 0) -> dict[str, EntityVectors]:
+    """The `placebo` arm: the GNN's own embeddings (every snapshot) with each entity's rows
+    moved to another entity of the same kind, by one fixed permutation of the ids. The vectors,
+    their distribution and their snapshots are the GNN's; only which member or job they belong to
+    is lost. A ranker that gains as much from these as from the real ones gains from the extra
+    inputs, not from what the GNN learned about each member and job."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from linksage.feature_store.repo import embedding_files
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for entity, path in embedding_files(repo_dir).items():
+        table = pq.read_table(path, columns=[ENTITY_ID[entity], "embedding", "event_timestamp"])
+        ids = table[ENTITY_ID[entity]].to_numpy()
+        distinct = np.unique(ids)
+        moved = dict(zip(distinct, rng.permutation(distinct), strict=True))
+        flat = table["embedding"].combine_chunks().flatten().to_numpy()
+        out[entity] = EntityVectors(
+            np.array([moved[i] for i in ids], dtype=np.int64),
+            flat.reshape(len(ids), -1),
+            table["event_timestamp"].to_pandas(),
+        )
+    return out

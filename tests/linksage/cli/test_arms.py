@@ -95,3 +95,26 @@ def test_mf_arm_trains_through_its_own_feature_service(tmp_path, tiny_data_dir, 
     assert vectors == {"member_mf__embedding", "job_mf__embedding"}
     assert all(s.gnn for s in plan.specs if s.kind == "vector")
     assert plan.decoder is None  # the GNN's decoder never scores another arm's vectors
+
+
+def test_placebo_moves_each_entitys_gnn_vectors_to_another_id(tmp_path, tiny_config, tiny_tables):
+    import pyarrow.parquet as pq
+
+    from linksage.feature_store.arm_embeddings import placebo_vectors
+    from linksage.feature_store.repo import embedding_files
+
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    times = tiny_config.snapshot_times()[:3]
+    write_random_embeddings(repo, tiny_tables, times, 4, model_version="m1")
+    placebo = placebo_vectors(repo)
+    for entity, key in (("member", "member_id"), ("job", "job_id")):
+        real = pq.read_table(embedding_files(repo)[entity]).to_pandas()
+        moved = placebo[entity]
+        assert sorted(moved.ids) == sorted(real[key])  # the same ids, each once per snapshot
+        np.testing.assert_array_equal(moved.vectors, np.stack(real["embedding"]))
+        assert (moved.valid_from.to_numpy() == real["event_timestamp"].to_numpy()).all()
+        # one permutation for every snapshot, and it moves almost every id
+        pairs = set(zip(real[key], moved.ids, strict=True))
+        assert len(pairs) == real[key].nunique()
+        assert np.mean(real[key].to_numpy() == moved.ids) < 0.1
