@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from evaluation.arms import task_arms
 from evaluation.compare import compare
+from evaluation.drift import arm_vector_files, embedding_drift
 from evaluation.leakage import audit_run
 from evaluation.result import AuditCheck, LeakageAudit, Report
 from evaluation.runs import MissingRunError, available_seeds, load_arm
@@ -24,7 +27,7 @@ from evaluation.verdicts import VerdictRules
 from linksage.config import EvaluationSection, ExperimentConfig, WindowsSection, load_config
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
-from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS, TASKS
+from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS, PLACEBO_ARM, TASKS
 
 _DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
@@ -81,6 +84,7 @@ def evaluate_runs(
     report = compare(control, treatment, **common)
     others = [load_arm(run_dir, a, tasks=tasks, seeds=seeds) for a in other_arms]
     _add_arms(report, control, [treatment, *others], common)
+    _add_diagnostics(report, run_dir, repo_dir, [treatment, *others])
     ranker_runs = [
         (t, a.name, s)
         for a in (control, treatment, *others)
@@ -134,6 +138,26 @@ def _add_arms(report: Report, control, arms: list, common: dict) -> None:
             primary=result.primary_metric,
             n_samples=common["bootstrap_samples"],
         )
+
+
+def _add_diagnostics(report: Report, run_dir: Path, repo_dir: Path, arms: list) -> None:
+    """`details.<task>.diagnostics`: each embedding arm's train-vs-test drift (its first seed's
+    examples; evaluation.drift) and, with a placebo arm, the placebo's lift against control."""
+    for task, result in report.comparison.tasks.items():
+        drift = {}
+        for arm in (a for a in arms if task in a.predictions):
+            path = Path(run_dir) / "rankers" / task / arm.name / f"seed{arm.seeds(task)[0]}"
+            if (path / "examples.parquet").is_file():
+                examples = pd.read_parquet(path / "examples.parquet")
+                files = arm_vector_files(Path(repo_dir), arm.name)
+                drift[arm.name] = embedding_drift(examples, files, arm.name)
+        diagnostics = {"drift": drift} if any(drift.values()) else {}
+        if PLACEBO_ARM in result.arms:
+            diagnostics["placebo"] = {
+                k: result.arms[PLACEBO_ARM][k]
+                for k in ("lift_pct", "ci95_low", "ci95_high", "p_value")
+            }
+        result.diagnostics = diagnostics
 
 
 def _settings(

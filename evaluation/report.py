@@ -18,7 +18,7 @@ import jsonschema
 import numpy as np
 from rich.table import Table
 
-from evaluation.report_arms import arms_blocks
+from evaluation.report_arms import arms_blocks, diagnostics_blocks
 from evaluation.report_evidence import evidence_blocks, verdict_blocks
 from evaluation.report_targeting import targeting_blocks
 from evaluation.significance import MetricComparison
@@ -128,7 +128,7 @@ def _comparison_blocks(c: Comparison, alpha: float, level: int) -> list:
             blocks.append(("table", ["segment", "requests"] + HEADER[1:], seg_rows))
         if empty:
             blocks.append(("text", f"Segments with no requests: {', '.join(empty)}."))
-        blocks += arms_blocks(t.primary_metric, t.arms)
+        blocks += arms_blocks(t.primary_metric, t.arms) + diagnostics_blocks(t.diagnostics)
         if t.retrieval_rules:
             blocks += _rules_blocks(t.retrieval_rules)
         blocks.append(("endfold",))

@@ -58,3 +58,23 @@ def arms_blocks(primary: str, arms: dict) -> list:
             )
         )
     return blocks
+
+
+def diagnostics_blocks(diagnostics: dict) -> list:
+    """One sentence on each arm's embedding drift, and the placebo's lift (empty: none)."""
+    drift = {a: d for a, d in diagnostics.get("drift", {}).items() if d}
+    if not drift and "placebo" not in diagnostics:
+        return []
+    parts = [
+        f"{arm} {d['train_vs_test_auc']:.2f} (test rows without a job vector "
+        f"{d['missing_share'].get('job', {}).get('test', 0):.0%})"
+        for arm, d in drift.items()
+    ]
+    text = (
+        "Embedding drift, train-vs-test classifier AUC (0.5: the test window looks like training): "
+    )
+    text += ", ".join(parts) + "." if parts else "none computed."
+    placebo = diagnostics.get("placebo")
+    if placebo:
+        text += f" Placebo (the GNN's vectors on other ids) against control: {_pct(placebo['lift_pct'])}, p {_num(placebo['p_value'], 3)}."
+    return [("text", text)]

@@ -54,6 +54,8 @@ class TaskResult:
     # every arm against the shared control, and its share of the oracle's headroom
     # (evaluation.arms.task_arms), JSON-ready; {} with only the control and gnn arms
     arms: dict = field(default_factory=dict)
+    # why an arm may be worse: embedding drift per arm, the placebo's lift (evaluation.api)
+    diagnostics: dict = field(default_factory=dict)
 
     def attach_retrieval_rules(self, rules: dict | None) -> None:
         """Keep EBR's rules comparison (`details.ebr.rules`) and add its warning, if any, to
@@ -90,6 +92,7 @@ class TaskResult:
             **self.evidence(),
             **({"rules": self.retrieval_rules} if self.retrieval_rules else {}),
             **({"arms": self.arms} if self.arms else {}),
+            **({"diagnostics": self.diagnostics} if self.diagnostics else {}),
             **({"tuning": self.tuning_json()} if any(self.tuning.values()) else {}),
             **({"negatives": _by_seed(self.negatives)} if any(self.negatives.values()) else {}),
         }

@@ -81,3 +81,49 @@ def test_report_gives_every_arm_against_control_and_its_share(tiny_config, tiny_
         assert arms["gnn"]["lift_pct"] == pytest.approx(verdict_lift)
         assert details[task]["arms"]["gnn_vs_best_alternative"]["alternative"] == "mf"
     assert "share of headroom" in (run / "evaluation" / "report.md").read_text()
+
+
+def _embeddings_file(path, ids, vectors, at):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table(
+            {
+                "job_id": pa.array(ids, pa.int64()),
+                "event_timestamp": pa.array(pd.to_datetime(at, utc=True)),
+                "embedding": pa.array([list(v) for v in vectors], pa.list_(pa.float32())),
+            }
+        ),
+        path,
+    )
+
+
+@pytest.mark.parametrize("shift", [0.0, 2.0])
+def test_drift_auc_says_whether_test_vectors_moved(tmp_path, shift):
+    from evaluation.drift import embedding_drift
+
+    rng = np.random.default_rng(0)
+    n = 600
+    train_at, test_at = pd.Timestamp("2026-01-10", tz="UTC"), pd.Timestamp("2026-02-10", tz="UTC")
+    ids = np.arange(n)
+    vectors = np.vstack([rng.normal(0, 1, (n, 4)), rng.normal(shift, 1, (n, 4))])
+    _embeddings_file(
+        tmp_path / "job.parquet",
+        np.concatenate([ids, ids]),
+        vectors,
+        [train_at] * n + [test_at] * n,
+    )
+    examples = pd.DataFrame(
+        {
+            "split": ["train"] * n + ["test"] * n,
+            "job_id": np.concatenate([ids, ids]),
+            "job_gnn__feature_ts": [train_at] * n + [test_at] * n,
+        }
+    )
+    drift = embedding_drift(examples, {"job": tmp_path / "job.parquet"}, "gnn")
+    assert drift["missing_share"]["job"] == {"train": 0.0, "test": 0.0}
+    if shift:
+        assert drift["train_vs_test_auc"] > 0.9
+    else:
+        assert abs(drift["train_vs_test_auc"] - 0.5) < 0.1
