@@ -19,32 +19,25 @@ of that window (excluding a job applied to later would let future labels shape t
 extra candidates' job features are read as of the start of the positive's day, as the evaluation
 corpus's are. The loss and the mining are TFRS's: rankers/hard_negative_model.py.
 
-Choice: tuning (rankers/tuning.py) picks the setting with in-batch negatives; each strategy is then
+Choice (rankers/tuning.py): tuning picks the setting with in-batch negatives; each strategy is then
 trained at that setting, every arm the same list, and the best validation metric wins
 (`compare_negatives`); only the chosen run scores the test window.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
-from linksage.config import RankerParams
 from linksage.data.tables import Tables
 from linksage.ebr_config import EbrNegatives, NegativeStrategy
 from rankers.live_jobs import LiveJobs
 from rankers.training_frame import corpus_frame
-from rankers.tuning import SELECTION_METRIC, Setting, Tuned, choose
 from rankers.windows import SplitWindows
-
-if TYPE_CHECKING:
-    from rankers.ranking_run import RunResult
 
 STRATEGIES: tuple[str, ...] = get_args(NegativeStrategy)
 MINING = ("mined", "curriculum")  # the strategies whose hard phase uses HardNegativeMining
@@ -205,7 +198,7 @@ def negative_pool(
         seed=seed,
     )
     used = np.unique(np.concatenate([seen_idx.ravel(), live_idx.ravel(), [-1]]))[1:]
-    if not len(used):  # nothing to add: every strategy but in_batch is skipped (`runnable`)
+    if not len(used):  # nothing to add: every strategy but in_batch is skipped (tuning.runnable)
         return NegativePool(keys.iloc[:0], seen_idx, live_idx, params)
     frame = corpus_frame(repo_dir, tables.jobs, [], feature_service, extra_jobs=keys.iloc[used])
     # the feature store may return rows in any order: point each key at its row of `frame`
@@ -215,95 +208,3 @@ def negative_pool(
     found = remap["_row"].notna().to_numpy()
     to_row[remap.loc[found, "_key"].to_numpy()] = remap.loc[found, "_row"].to_numpy(np.int64)
     return NegativePool(frame, to_row[seen_idx], to_row[live_idx], params)
-
-
-@dataclass(frozen=True)
-class EbrSetting(Setting):
-    """A tuning setting with EBR's negatives strategy."""
-
-    negatives: str = "in_batch"
-
-    def train_kwargs(self) -> dict:
-        """rankers.retrieval_run.train_retrieval's keyword arguments."""
-        return {**super().train_kwargs(), "negatives": self.negatives}
-
-
-def runnable(
-    params: EbrNegatives, *, epochs: int, pool: NegativePool | None
-) -> tuple[list[str], dict[str, str]]:
-    """The strategies worth training, and why each other one is left out: one that would train
-    exactly as in_batch does is skipped rather than trained twice."""
-    keep, skipped = [], {}
-    for s in params.strategies:
-        if s == "curriculum" and params.warmup_epochs >= epochs:
-            skipped[s] = (
-                f"rankers.epochs ({epochs}) leaves no epoch after warmup_epochs "
-                f"({params.warmup_epochs})"
-            )
-        elif s != "in_batch" and (pool is None or not (pool.extras(s) >= 0).any()):
-            what = "a job its member saw" if s == "seen" else "a live job"
-            skipped[s] = f"no training positive has {what} not applied to, live at its time"
-        else:
-            keep.append(s)
-    return keep, skipped
-
-
-def compare_negatives(
-    tuned: Tuned,
-    train: Callable[[Setting, str], RunResult],
-    ranker: RankerParams,
-    pool: NegativePool | None,
-) -> tuple[Tuned, dict]:
-    """Train every runnable strategy of `ranker.ebr_negatives` at the tuned setting (in_batch
-    reuses `tuned`, which was trained with in-batch negatives) and keep the best by EBR's
-    validation metric (the first of ties). Returns the chosen run and the record
-    validation_metrics.json keeps as `negatives`."""
-    params, metric = ranker.ebr_negatives, SELECTION_METRIC["ebr"]
-    strategies, skipped = runnable(params, epochs=ranker.epochs, pool=pool)
-    values: list[float | None] = []
-    trials: dict[str, dict] = {}
-    best, best_setting = tuned.result, EbrSetting(**asdict(tuned.setting))
-    for s in strategies:
-        setting = EbrSetting(**{**asdict(tuned.setting), "negatives": s})
-        result = tuned.result if s == "in_batch" else train(setting, f"negatives {s}")
-        values.append(_num(result.validation_metrics.get(metric)))
-        trials[s] = _trial(result, pool.extras(s) if pool is not None else None)
-        if choose(values) == len(values) - 1:
-            best, best_setting = result, setting
-    record = {
-        "metric": metric,
-        "validation": dict(zip(strategies, values, strict=True)),
-        "chosen": best_setting.negatives,
-        "trials": trials,
-        "skipped": skipped,
-        "per_positive": params.per_positive,
-        "num_hard_negatives": params.num_hard_negatives,
-        "warmup_epochs": params.warmup_epochs,
-    }
-    return Tuned(best, best_setting, tuned.record), record
-
-
-def reused_negatives(tuned: Tuned, seed: int) -> dict:
-    """The negatives record of a run trained at another seed's choice (rankers.tuning.reused):
-    the one strategy it trained and its validation metric."""
-    metric, strategy = SELECTION_METRIC["ebr"], tuned.setting.negatives
-    return {
-        "metric": metric,
-        "validation": {strategy: _num(tuned.result.validation_metrics.get(metric))},
-        "chosen": strategy,
-        "trials": {strategy: _trial(tuned.result, None)},
-        "skipped": {},
-        "reused_from_seed": seed,
-    }
-
-
-def _trial(result: RunResult, extras: np.ndarray | None) -> dict:
-    """One strategy's validation recalls, best epoch and mean extra candidates per positive."""
-    m = result.validation_metrics
-    out = {k: _num(v) for k, v in m.items() if k.startswith("recall@")}
-    mean_extras = float((extras >= 0).sum(axis=1).mean()) if extras is not None else 0.0
-    return {**out, "best_epoch": m.get("best_epoch"), "extra_per_positive": mean_extras}
-
-
-def _num(v: float | None) -> float | None:
-    return None if v is None or math.isnan(v) else float(v)

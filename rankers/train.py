@@ -178,14 +178,15 @@ def _tuned(
 ) -> tuple[Tuned, dict | None]:
     """The chosen trial and EBR's negatives record: the search (rankers/tuning.py) and, for EBR,
     each negatives strategy at its setting; or, with `reuse_from`, one run at that run's choice."""
-    from rankers.hard_negatives import compare_negatives, reused_negatives
     from rankers.tuning import (
         SELECTION_METRIC,
         candidate_settings,
+        compare_negatives,
         has_gnn_vectors,
         integration_modes,
         integration_settings,
         reused,
+        reused_negatives,
         tune,
     )
 

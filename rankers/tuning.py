@@ -18,6 +18,10 @@ epoch count is searched by early stopping, up to `epochs`). The chosen trial is 
 best validation metric of the task (`SELECTION_METRIC`; the first trial wins ties, and a trial
 whose metric is undefined never wins). Only the chosen trial scores the test window: a trial's
 `RunResult` scores it only when asked, after the choice.
+
+EBR then chooses its negatives strategy the same way (`compare_negatives`): each runnable
+strategy of rankers/hard_negatives.py trained at the chosen setting, the best validation metric
+wins.
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linksage.config import RankerParams
+from linksage.ebr_config import EbrNegatives
 from linksage.errors import ConfigError
 from linksage.tuning_config import DEFAULT_GNN_INPUTS, TuningParams
 from rankers.feature_plan import FeaturePlan
 from rankers.inputs import PAIR_MODES
 
 if TYPE_CHECKING:  # imports TensorFlow; choosing among results does not need it
+    import numpy as np
+
+    from rankers.hard_negatives import NegativePool
     from rankers.ranking_run import RunResult
 
 # the validation metric each task's trials are compared on (validation_metrics.json keys);
@@ -59,6 +67,17 @@ class Setting:
             "dropout": self.dropout,
             "gnn_inputs": self.gnn_inputs or "raw",
         }
+
+
+@dataclass(frozen=True)
+class EbrSetting(Setting):
+    """A tuning setting with EBR's negatives strategy."""
+
+    negatives: str = "in_batch"
+
+    def train_kwargs(self) -> dict:
+        """rankers.retrieval_run.train_retrieval's keyword arguments."""
+        return {**super().train_kwargs(), "negatives": self.negatives}
 
 
 @dataclass
@@ -131,8 +150,6 @@ def reused(run_dir: Path, *, ebr: bool) -> Reused | None:
         return None
     fields = {k: chosen[k] for k in ("learning_rate", "dropout", "gnn_inputs")}
     if ebr:
-        from rankers.hard_negatives import EbrSetting  # TensorFlow-free, but EBR-only
-
         negatives = (metrics.get("negatives") or {}).get("chosen", "in_batch")
         return Reused(EbrSetting(**fields, negatives=negatives), int(metrics["seed"]))
     return Reused(Setting(**fields), int(metrics["seed"]))
@@ -199,3 +216,84 @@ def tune(
 
 def _defined(v: float | None) -> bool:
     return v is not None and not math.isnan(v)
+
+
+def runnable(
+    params: EbrNegatives, *, epochs: int, pool: NegativePool | None
+) -> tuple[list[str], dict[str, str]]:
+    """The strategies worth training, and why each other one is left out: one that would train
+    exactly as in_batch does is skipped rather than trained twice."""
+    keep, skipped = [], {}
+    for s in params.strategies:
+        if s == "curriculum" and params.warmup_epochs >= epochs:
+            skipped[s] = (
+                f"rankers.epochs ({epochs}) leaves no epoch after warmup_epochs "
+                f"({params.warmup_epochs})"
+            )
+        elif s != "in_batch" and (pool is None or not (pool.extras(s) >= 0).any()):
+            what = "a job its member saw" if s == "seen" else "a live job"
+            skipped[s] = f"no training positive has {what} not applied to, live at its time"
+        else:
+            keep.append(s)
+    return keep, skipped
+
+
+def compare_negatives(
+    tuned: Tuned,
+    train: Callable[[Setting, str], RunResult],
+    ranker: RankerParams,
+    pool: NegativePool | None,
+) -> tuple[Tuned, dict]:
+    """Train every runnable strategy of `ranker.ebr_negatives` at the tuned setting (in_batch
+    reuses `tuned`, which was trained with in-batch negatives) and keep the best by EBR's
+    validation metric (the first of ties). Returns the chosen run and the record
+    validation_metrics.json keeps as `negatives`."""
+    params, metric = ranker.ebr_negatives, SELECTION_METRIC["ebr"]
+    strategies, skipped = runnable(params, epochs=ranker.epochs, pool=pool)
+    values: list[float | None] = []
+    trials: dict[str, dict] = {}
+    best, best_setting = tuned.result, EbrSetting(**asdict(tuned.setting))
+    for s in strategies:
+        setting = EbrSetting(**{**asdict(tuned.setting), "negatives": s})
+        result = tuned.result if s == "in_batch" else train(setting, f"negatives {s}")
+        values.append(_num(result.validation_metrics.get(metric)))
+        trials[s] = _trial(result, pool.extras(s) if pool is not None else None)
+        if choose(values) == len(values) - 1:
+            best, best_setting = result, setting
+    record = {
+        "metric": metric,
+        "validation": dict(zip(strategies, values, strict=True)),
+        "chosen": best_setting.negatives,
+        "trials": trials,
+        "skipped": skipped,
+        "per_positive": params.per_positive,
+        "num_hard_negatives": params.num_hard_negatives,
+        "warmup_epochs": params.warmup_epochs,
+    }
+    return Tuned(best, best_setting, tuned.record), record
+
+
+def reused_negatives(tuned: Tuned, seed: int) -> dict:
+    """The negatives record of a run trained at another seed's choice (rankers.tuning.reused):
+    the one strategy it trained and its validation metric."""
+    metric, strategy = SELECTION_METRIC["ebr"], tuned.setting.negatives
+    return {
+        "metric": metric,
+        "validation": {strategy: _num(tuned.result.validation_metrics.get(metric))},
+        "chosen": strategy,
+        "trials": {strategy: _trial(tuned.result, None)},
+        "skipped": {},
+        "reused_from_seed": seed,
+    }
+
+
+def _trial(result: RunResult, extras: np.ndarray | None) -> dict:
+    """One strategy's validation recalls, best epoch and mean extra candidates per positive."""
+    m = result.validation_metrics
+    out = {k: _num(v) for k, v in m.items() if k.startswith("recall@")}
+    mean_extras = float((extras >= 0).sum(axis=1).mean()) if extras is not None else 0.0
+    return {**out, "best_epoch": m.get("best_epoch"), "extra_per_positive": mean_extras}
+
+
+def _num(v: float | None) -> float | None:
+    return None if v is None or math.isnan(v) else float(v)

@@ -21,14 +21,13 @@ from rankers.hard_negative_model import EXTRA, HardNegativeRetrieval
 from rankers.hard_negatives import (
     NegativePool,
     applied_before,
-    compare_negatives,
     extra_candidates,
     hard_epochs,
     live_keys,
     seen_not_applied,
 )
 from rankers.ranking_run import RunResult
-from rankers.tuning import Setting, Tuned
+from rankers.tuning import Setting, Tuned, compare_negatives
 from rankers.windows import SplitWindows
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
