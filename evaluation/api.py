@@ -15,7 +15,8 @@ from pathlib import Path
 
 from evaluation.compare import compare
 from evaluation.leakage import audit_run
-from evaluation.result import AuditCheck, LeakageAudit, Report
+from evaluation.report_model import Report
+from evaluation.result import AuditCheck, LeakageAudit
 from evaluation.runs import MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments, unavailable_segments
 from evaluation.task_metrics import MetricSettings

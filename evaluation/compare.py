@@ -19,7 +19,8 @@ from evaluation.baselines import baseline_values
 from evaluation.corpus import CandidateSizes, candidate_sizes
 from evaluation.metrics import primary_metric
 from evaluation.pooled_auc import bootstrap_pooled_auc, pooled_auc
-from evaluation.result import Comparison, Report, SegmentResult, TaskResult
+from evaluation.report_model import Report
+from evaluation.result import Comparison, SegmentResult, TaskResult
 from evaluation.runs import Arm
 from evaluation.segments import Segment
 from evaluation.significance import (
