@@ -21,6 +21,7 @@ from evaluation.runs import MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments, unavailable_segments
 from evaluation.task_metrics import MetricSettings
 from evaluation.verdicts import VerdictRules
+from linksage import artifacts
 from linksage.config import EvaluationSection, ExperimentConfig, WindowsSection, load_config
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
@@ -160,7 +161,11 @@ def compare_runs(
                 f"{run_a} and {run_b} differ in '{section}': their test requests cannot be paired"
             )
     ev = cfg_a.evaluation
-    data_dir = cfg_a.data.directory if cfg_a.data.source == "directory" else run_a / "data"
+    data_dir = (
+        cfg_a.data.directory
+        if cfg_a.data.source == "directory"
+        else artifacts.generated_data_dir(run_a)
+    )
     tables = read_tables(data_dir, validate=False)
     names = (run_a.name, run_b.name)
     if names[0] == names[1]:

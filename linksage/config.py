@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from linksage.artifacts import generated_data_dir
 from linksage.ebr_config import EbrNegatives
 from linksage.errors import ConfigError
 from linksage.targeting_config import TargetingSection
@@ -337,7 +338,7 @@ class ExperimentConfig(_Section):
         if self.data.source == "directory":
             assert self.data.directory is not None
             return self.data.directory
-        return self.output_dir / "data"
+        return generated_data_dir(self.output_dir)
 
     def snapshot_times(self) -> list[datetime]:
         """Daily (by default) snapshot times from t_gnn_end up to and including t_test_end."""

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from linksage import artifacts
 from linksage.feature_store import online_features, open_store
 from rankers.export import onnx_predict, onnx_session
 from rankers.feature_plan import FeaturePlan
@@ -41,7 +42,7 @@ class RankerService:
         history: HistoryFeatures | None = None,
     ):
         run_dir = Path(run_dir)
-        meta = json.loads((run_dir / "validation_metrics.json").read_text())
+        meta = json.loads((run_dir / artifacts.VALIDATION_METRICS).read_text())
         self.task, self.feature_service = meta["task"], meta["feature_service"]
         self.plan = FeaturePlan.load(run_dir / "features.json")
         self.history = history

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import yaml
 
+from linksage import artifacts
 from linksage.config import RankerParams
 from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
@@ -82,7 +83,7 @@ def train_ranker(
     if task not in TASKS:
         raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     service = feature_service or feature_service_name(task, arm)
-    run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
+    run_dir = artifacts.run_dir(output_dir, task, arm, seed)
     tables = tables if tables is not None else read_tables(data_dir, validate=False)
     examples = build_examples(
         task,
@@ -96,14 +97,14 @@ def train_ranker(
     specs = model_specs(open_store(repo_dir), service, task)
     history = history_for(task, tables, windows, specs, repo_dir, params.history_features)
     specs += history.specs(task) if history is not None else []
-    joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
+    joins = artifacts.joins_dir(output_dir, task)
     frames, fitted_examples, test = _joined(
         task, examples, repo_dir, service, progress, joins, history
     )
     data_warnings = _check_trainable(task, frames["train"], windows)
     plan = FeaturePlan.fit(frames["train"], specs, decoder=read_decoder(repo_dir))
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
-    desc = f"{task}/{arm}/seed{seed}"
+    desc = artifacts.run_label(task, arm, seed)
     train = _trainer(
         task, frames, test, plan, params, seed, progress, desc, corpus, tables.jobs, pool
     )
@@ -302,15 +303,15 @@ def _write_run_dir(
         atomic_write_text(staging / "config.yaml", config_text)
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
         _plot_curves(result.history, staging / "curves.png", title=title)
-        atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
+        atomic_write_text(staging / artifacts.VALIDATION_METRICS, json.dumps(metrics, indent=1))
         predictions = result.test_predictions()
         if feature_ts_columns(predictions):  # a chunk-scored test window: its joined rows
             examples = pd.concat(
                 [examples, _examples_table(predictions.assign(split="test"))], ignore_index=True
             )
         kept = [c for c in predictions if c in PREDICTION_KEEP]
-        write_parquet(_prediction_table(predictions[kept]), staging / "predictions.parquet")
-        write_parquet(examples, staging / "examples.parquet")
+        write_parquet(_prediction_table(predictions[kept]), staging / artifacts.PREDICTIONS)
+        write_parquet(examples, staging / artifacts.EXAMPLES)
         _replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -34,6 +34,7 @@ from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from linksage import artifacts
 from linksage.config import RankerParams
 from linksage.ebr_config import EbrNegatives
 from linksage.errors import ConfigError
@@ -141,7 +142,7 @@ class Reused:
 def reused(run_dir: Path, *, ebr: bool) -> Reused | None:
     """The choice recorded in `run_dir`'s validation_metrics.json (EBR: with its negatives
     strategy); None when that run is absent or kept no record (then this run searches)."""
-    path = Path(run_dir) / "validation_metrics.json"
+    path = Path(run_dir) / artifacts.VALIDATION_METRICS
     if not path.is_file():
         return None
     metrics = json.loads(path.read_text())

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gnn_encoder.nearline.freshness import nearline_job_embeddings
+from linksage import artifacts
 from linksage.errors import LinksageError
 from linksage.feature_store.decoder import DECODER_FILE
 from linksage.io import write_parquet
@@ -67,13 +68,13 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     from linksage.cli.rankers import plan_from_config, train_rankers_in_parallel
 
     tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg).run]
-    out = cfg.output_dir / "nearline"
+    out = artifacts.nearline_dir(cfg.output_dir)
     pending = [
         (t, s)
         for t in tasks
         for s in cfg.evaluation.seeds
         if not (
-            cfg.output_dir / "rankers" / t / NEARLINE_ARM / f"seed{s}" / "predictions.parquet"
+            artifacts.run_dir(cfg.output_dir, t, NEARLINE_ARM, s) / artifacts.PREDICTIONS
         ).is_file()
     ]
     if not pending:
@@ -103,7 +104,7 @@ def _replay_into_repo(cfg, repo: Path, *, progress: bool) -> None:
         availability_delay_s=cfg.nearline.availability_delay_s,
         progress=progress,
     )
-    out = cfg.output_dir / "nearline"
+    out = artifacts.nearline_dir(cfg.output_dir)
     write_parquet(jobs, out / "job_gnn_nearline.parquet")
     cfg.save(out / "config.yaml")
     build_nearline_repo(repo_dir=cfg.feast.repo_dir, out_repo_dir=repo, nearline_jobs=jobs)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError
 
@@ -32,7 +33,7 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
 
 def _manifest_model(cfg: ExperimentConfig) -> str | None:
     """The model_version the embeddings must carry, from `linksage embed`'s manifest."""
-    path = cfg.output_dir / "gnn" / "embeddings_manifest.json"
+    path = artifacts.gnn_dir(cfg.output_dir) / artifacts.EMBEDDINGS_MANIFEST
     if not path.is_file():
         return None
     manifest = json.loads(path.read_text())

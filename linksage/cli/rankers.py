@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError, InsufficientDataError
 from linksage.io import atomic_write_text
@@ -85,7 +86,7 @@ def train_ranker_from_config(
     tuning, first = kwargs["params"].tuning, config.evaluation.seeds[0]
     if isinstance(tuning, TuningParams) and not tuning.each_seed and seed != first:
         out = Path(kwargs["output_dir"])
-        kwargs.setdefault("reuse_from", out / "rankers" / task / arm / f"seed{first}")
+        kwargs.setdefault("reuse_from", artifacts.run_dir(out, task, arm, first))
     return train_ranker(**kwargs)
 
 
@@ -115,7 +116,7 @@ def train_ranker_in_own_process(
     from linksage.cli.stage_process import run_in_own_process
 
     job = (config, task, arm, seed, overrides)
-    name = f"{task}/{arm}/seed{seed}"
+    name = artifacts.run_label(task, arm, seed)
     return run_in_own_process(_train_ranker_job, job, name=name, preload=_RANKER_IMPORTS).result
 
 
