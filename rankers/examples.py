@@ -30,7 +30,7 @@ import pandas as pd
 
 from linksage.data.tables import Tables
 from linksage.tasks import TASKS
-from rankers.live_jobs import sample_negatives
+from rankers.random_negatives import sample_negatives
 from rankers.windows import SPLITS, SplitWindows
 
 BASE_COLUMNS = ["split", "request_id", "member_id", "job_id", "at", "label"]

@@ -33,9 +33,9 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
+from linksage.data.live_jobs import LiveJobs, live_at, live_during
 from linksage.data.tables import Tables
 from linksage.ebr_config import EbrNegatives, NegativeStrategy
-from rankers.live_jobs import LiveJobs
 from rankers.training_frame import corpus_frame
 from rankers.windows import SplitWindows
 
@@ -88,7 +88,7 @@ def live_keys(jobs: pd.DataFrame, days: list[pd.Timestamp]) -> pd.DataFrame:
     posted = pd.to_datetime(jobs["posted_at"], utc=True)
     expires = pd.to_datetime(jobs["expires_at"], utc=True)
     ids = jobs["job_id"].to_numpy(np.int64)
-    rows = [(ids[((posted < d + DAY) & (expires > d)).to_numpy()], d) for d in days]
+    rows = [(ids[live_during(posted, expires, d, d + DAY).to_numpy()], d) for d in days]
     keys = pd.DataFrame(
         {
             "job_id": np.concatenate([r for r, _ in rows] + [np.zeros(0, np.int64)]),
@@ -127,7 +127,7 @@ def extra_candidates(
         zip(train["member_id"], train["job_id"], at, at.dt.floor(DAY), strict=True)
     ):
         rows = rows_of_day.get(day, np.array([], dtype=np.int64))
-        rows = rows[(posted[rows] <= t.value) & (t.value < expires[rows])]
+        rows = rows[live_at(posted[rows], expires[rows], t.value)]
         ids = key_jobs[rows]
         open_rows = rows[(ids != job) & ~np.isin(ids, applied_of.get(member, []))]
         mine = open_rows[np.isin(key_jobs[open_rows], seen_of.get(member, []))]

@@ -1,29 +1,12 @@
-"""Jobs live at a moment (posted_at <= t < expires_at) and seeded negative sampling among them."""
+"""Seeded random negatives: jobs live at each request's time (linksage.data.live_jobs), drawn
+uniformly."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from linksage.timeutil import ns_array
-
-
-class LiveJobs:
-    """The job corpus with its live intervals, for "which jobs were live at t" queries."""
-
-    def __init__(self, jobs: pd.DataFrame):
-        self.job_ids = jobs["job_id"].to_numpy(dtype=np.int64)
-        self.posted = ns_array(jobs["posted_at"])
-        self.expires = ns_array(jobs["expires_at"])
-
-    def mask(self, at: pd.Timestamp) -> np.ndarray:
-        """Boolean mask over `job_ids` of the jobs live at `at`."""
-        t = pd.Timestamp(at).value
-        return (self.posted <= t) & (t < self.expires)
-
-    def at(self, at: pd.Timestamp) -> np.ndarray:
-        """Ids of the jobs live at `at`."""
-        return self.job_ids[self.mask(at)]
+from linksage.data.live_jobs import LiveJobs
 
 
 def sample_negatives(

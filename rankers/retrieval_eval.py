@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rankers.live_jobs import LiveJobs
+from linksage.data.live_jobs import LiveJobs, live_at
 
 
 def rank_requests(
@@ -40,7 +40,7 @@ def rank_requests(
     for i, req in enumerate(requests.itertuples(index=False)):
         rows = rows_of_bucket.get(req.bucket, np.array([], dtype=np.int64))
         t = pd.Timestamp(req.at).value
-        is_live = (corpus_posted[rows] <= t) & (t < corpus_expires[rows])
+        is_live = live_at(corpus_posted[rows], corpus_expires[rows], t)
         scores = job_vectors[rows] @ member_vectors[i]
         job_ids = corpus_jobs[rows]
         wanted = pos_of.get(req.request_id, set())

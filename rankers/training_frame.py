@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from linksage.data.live_jobs import live_during
 from linksage.feature_store import historical_features
 from rankers.join_cache import cached_join, join_key
 from rankers.request_features import add_request_features
@@ -104,7 +105,7 @@ def corpus_frame(
     expires = pd.to_datetime(jobs["expires_at"], utc=True)
     rows = []
     for start in bucket_starts:
-        live = (posted < start + bucket) & (expires > start)
+        live = live_during(posted, expires, start, start + bucket)
         rows.append(pd.DataFrame({"job_id": jobs.loc[live, "job_id"].to_numpy(), "bucket": start}))
     if extra_jobs is not None:
         rows.append(extra_jobs[["job_id", "bucket"]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from linksage.data.live_jobs import live_at
 from linksage.synthetic.entities import Population
 
 # Constants of the sampling algorithm, not of the model (the preset's are in preset.py).
@@ -12,7 +13,7 @@ STRIDE = 7_919  # a prime: in any window shorter than it, its steps hit distinct
 AREA_SHIFT = 40  # sort keys are (area << AREA_SHIFT) + time since `base`, one int64
 
 
-class LiveJobs:
+class LiveJobSampler:
     """Sample live jobs at given times, anywhere or within a career area (vectorised)."""
 
     def __init__(self, pop: Population, log_weight: np.ndarray | None = None, pool: int = 0):
@@ -64,4 +65,4 @@ class LiveJobs:
         return pos if area is None else self.by_area[pos]
 
     def _live(self, idx: np.ndarray, span: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return (span > 0) & (self.posted[idx] <= t[:, None]) & (self.expires[idx] > t[:, None])
+        return (span > 0) & live_at(self.posted[idx], self.expires[idx], t[:, None])
