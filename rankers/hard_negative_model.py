@@ -29,7 +29,7 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
-from linksage.ebr_config import EbrNegatives
+from linksage.config import EbrNegatives
 from rankers.feature_plan import FeaturePlan
 from rankers.hard_negatives import MINING, first_hard_epoch
 from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability

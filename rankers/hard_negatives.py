@@ -1,6 +1,6 @@
 """Harder negatives for EBR's two towers, and an easy-to-hard curriculum (docs/retrieval.md).
 
-The strategies (`rankers.ebr_negatives.strategies`, linksage/ebr_config.py):
+The strategies (`rankers.ebr_negatives.strategies`, linksage/config/ebr.py):
 
 * ``in_batch``: each positive's negatives are the batch's other positives (TFRS's in-batch softmax);
 * ``seen``: plus up to `per_positive` jobs its member saw in the same split window and had not
@@ -33,9 +33,9 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
+from linksage.config.ebr import EbrNegatives, NegativeStrategy
 from linksage.data.live_jobs import LiveJobs, live_at, live_during
 from linksage.data.tables import Tables
-from linksage.ebr_config import EbrNegatives, NegativeStrategy
 from rankers.training_frame import corpus_frame
 from rankers.windows import SplitWindows
 

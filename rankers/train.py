@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from linksage import artifacts
-from linksage.config import RankerParams
+from linksage.config import RankerParams, TuningParams
 from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
@@ -30,7 +30,6 @@ from linksage.feature_store.decoder import read_decoder
 from linksage.io import atomic_write_text, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
-from linksage.tuning_config import TuningParams
 from rankers.examples import build_examples, downsample_negatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs

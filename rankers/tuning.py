@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linksage import artifacts
-from linksage.config import RankerParams
-from linksage.ebr_config import EbrNegatives
+from linksage.config import EbrNegatives, RankerParams
+from linksage.config.tuning import DEFAULT_GNN_INPUTS, TuningParams
 from linksage.errors import ConfigError
-from linksage.tuning_config import DEFAULT_GNN_INPUTS, TuningParams
 from rankers.feature_plan import FeaturePlan
 from rankers.inputs import PAIR_MODES
 

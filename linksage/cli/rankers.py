@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 
 from linksage import artifacts
-from linksage.config import ExperimentConfig, load_config
+from linksage.config import ExperimentConfig, TuningParams, load_config
 from linksage.errors import ConfigError, InsufficientDataError
 from linksage.io import atomic_write_text
 from linksage.tasks import TASKS
-from linksage.tuning_config import TuningParams
 
 console = Console()
 

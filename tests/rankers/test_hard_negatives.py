@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from linksage.config import RankerParams
+from linksage.config import EbrNegatives, RankerParams
 from linksage.data.tables import Tables
-from linksage.ebr_config import EbrNegatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import FeatureSpec
 from rankers.fit import make_deterministic

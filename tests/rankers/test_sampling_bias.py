@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from linksage.ebr_config import EbrNegatives
+from linksage.config import EbrNegatives
 from rankers.export import export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import FeatureSpec

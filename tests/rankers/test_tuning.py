@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linksage.config import RankerParams
-from linksage.tuning_config import TuningParams
+from linksage.config import RankerParams, TuningParams
 from rankers.ranking_run import RunResult
 from rankers.tuning import (
     Setting,

@@ -1,20 +1,18 @@
 """The config's `targeting` section (promoted-jobs auto-targeting, targeting/, docs/targeting.md).
 
-It is part of the one ExperimentConfig (`linksage.config`), validated with it at load; it lives in
-its own module only because linksage/config.py is at the 400-line limit. Every value is fixed a
-priori: none is tuned on test-window results.
+Every value is fixed a priori: none is tuned on test-window results.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from linksage.config.base import Section
 
 
-class TargetingSection(BaseModel):
+class TargetingSection(Section):
     """Audiences of promoted jobs and the campaign simulation; `targeting.promoted_targeting`
     takes it as `params`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     audience_size: int = Field(500, ge=1, description="members in each promoted job's audience")
     restart: float = Field(

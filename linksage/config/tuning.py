@@ -1,28 +1,28 @@
 """The config's `rankers.tuning` section (the validation-slice search, rankers/tuning.py).
 
-It is part of the one ExperimentConfig (`linksage.config`, through RankerParams), validated with
-it at load; it lives in its own module only because linksage/config.py is at the 400-line limit.
+Part of the rankers section (linksage.config.rankers.RankerParams), validated with the whole
+config at load.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from linksage.config.base import Section
 
 GnnInputs = Literal["decoder", "raw", "projection", "similarity"]
 # how GNN vectors enter a ranker, in the order tried (the first: stage 1's, and tuning off's)
 DEFAULT_GNN_INPUTS: tuple[GnnInputs, ...] = ("decoder", "raw", "projection")
 
 
-class TuningParams(BaseModel):
+class TuningParams(Section):
     """Every arm of a task tries the same first `trials` of learning_rate x dropout (walked
     diagonally); an arm with GNN vectors does so at the first of `gnn_inputs`, then tries the
     others at the chosen learning rate and dropout (rankers/tuning.py). `rankers.tuning: off`
     (YAML false) instead trains once at `rankers.learning_rate`, no dropout, at the first usable
     of the default `gnn_inputs`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # 2: the most that keeps the demo (3 seeds per arm, 2 cores) within 15 minutes
     trials: int = Field(2, ge=1, description="settings tried per arm (at most the grid's size)")

@@ -1,24 +1,24 @@
 """The config's `rankers.ebr_negatives` section: which negatives EBR's two towers train against
 (rankers/hard_negatives.py, docs/retrieval.md).
 
-It is part of the one ExperimentConfig (`linksage.config`, through RankerParams), validated with it
-at load; it lives in its own module only because linksage/config.py is at the 400-line limit.
+Part of the rankers section (linksage.config.rankers.RankerParams), validated with the whole
+config at load.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from linksage.config.base import Section
 
 NegativeStrategy = Literal["in_batch", "seen", "mined", "curriculum"]
 
 
-class EbrNegatives(BaseModel):
+class EbrNegatives(Section):
     """Every strategy in `strategies` is trained at the setting tuning chose (with in-batch
     negatives); the best validation recall wins, the first of ties (so list in_batch first)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     strategies: tuple[NegativeStrategy, ...] = Field(
         ("in_batch", "seen", "mined", "curriculum"),
