@@ -34,6 +34,9 @@ from evaluation.significance import (
 )
 from evaluation.task_metrics import MetricSettings, MetricSpec, metric_specs, per_request_values
 from evaluation.verdicts import VerdictRules, cold_share_warning, decide
+from linksage.config import EvaluationSection
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -192,7 +195,7 @@ def compare_task(
     *,
     segments: list[Segment] = (),
     settings: MetricSettings = MetricSettings(),
-    bootstrap_samples: int = 1000,
+    bootstrap_samples: int = _DEFAULTS.bootstrap_samples,
     seed: int = 0,
 ) -> TaskResult:
     """Compare one task's predictions (seed -> frame per arm), overall and per segment, and
@@ -248,8 +251,8 @@ def compare(
     *,
     segments: list[Segment] = (),
     settings: MetricSettings = MetricSettings(),
-    bootstrap_samples: int = 1000,
-    alpha: float = 0.05,
+    bootstrap_samples: int = _DEFAULTS.bootstrap_samples,
+    alpha: float = _DEFAULTS.alpha,
     rules: VerdictRules | None = None,
     seed: int = 0,
     title: str = "Offline A/B evaluation",

@@ -18,6 +18,9 @@ from evaluation.baselines import Baselines
 from evaluation.corpus import CandidateSizes
 from evaluation.significance import MetricComparison
 from evaluation.verdicts import Verdict, VerdictRules, rules_warning
+from linksage.config import EvaluationSection
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 @dataclass
@@ -180,7 +183,7 @@ class ReportData:
     """
 
     comparison: Comparison
-    alpha: float = 0.05
+    alpha: float = _DEFAULTS.alpha
     leakage_audit: LeakageAudit | None = None
     sections: dict[str, Comparison] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
