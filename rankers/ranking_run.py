@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +15,10 @@ from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import binary_cross_entropy, dataset, predict_batched, timed_fit
 from rankers.models import DCNRanker
+from rankers.run_result import RunResult, best_epoch
 from rankers.training_frame import ChunkedFrame
 
 PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
-
-
-@dataclass
-class RunResult:
-    """What a training run hands to the tuning loop and the run-directory writer. The test
-    window is scored only when asked (`test_predictions()`), so that choosing among trials can
-    only ever see the validation metrics."""
-
-    history: dict[str, list[float]]
-    validation_metrics: dict
-    test_predictions: Callable[[], pd.DataFrame]
-    save: Callable[[Path], dict]  # save(staging_dir) -> dict of parity figures
-    timing: dict = field(default_factory=dict)
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
@@ -109,7 +96,7 @@ def train_ranking(
 
     validation = frames["validation"]
     metrics = binary_metrics(validation["label"].to_numpy(), predict(arrays["validation"]))
-    metrics["best_epoch"] = _best_epoch(history)
+    metrics["best_epoch"] = best_epoch(history)
 
     def test_predictions() -> pd.DataFrame:
         return _scored_chunks(test, lambda chunk: predict(plan.arrays(chunk)), task)
@@ -154,11 +141,6 @@ def _scored_chunks(
     if not parts:
         return pd.DataFrame(columns=[*columns, "score"])
     return pd.concat(parts, ignore_index=True)
-
-
-def _best_epoch(history: dict) -> int | None:
-    val = history.get("val_loss")
-    return int(np.argmin(val)) + 1 if val else None
 
 
 def _save_scorer(scorer: tf.keras.Model, path: Path) -> None:

@@ -14,8 +14,8 @@ from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import dataset, predict_batched, timed_fit, validation_dataset
 from rankers.hard_negative_model import positive_arrays, retrieval_model
-from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
+from rankers.run_result import RunResult, best_epoch
 
 if TYPE_CHECKING:
     from rankers.hard_negatives import NegativePool
@@ -113,7 +113,7 @@ def train_retrieval(
         "n_requests": int(frames["validation"]["request_id"].nunique()),
         "n_positives": int(len(frames["validation"])),
         **recall_at(ranked("validation")),
-        "best_epoch": _best_epoch(history),
+        "best_epoch": best_epoch(history),
     }
 
     save = partial(_export, member_tower, job_tower, plan, frames["train"], corpus)

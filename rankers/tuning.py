@@ -40,12 +40,12 @@ from linksage.config.tuning import DEFAULT_GNN_INPUTS, TuningParams
 from linksage.errors import ConfigError
 from rankers.feature_plan import FeaturePlan
 from rankers.inputs import PAIR_MODES
+from rankers.run_result import RunResult
 
-if TYPE_CHECKING:  # imports TensorFlow; choosing among results does not need it
+if TYPE_CHECKING:  # type hints only
     import numpy as np
 
     from rankers.hard_negatives import NegativePool
-    from rankers.ranking_run import RunResult
 
 # the validation metric each task's trials are compared on (validation_metrics.json keys);
 # EBR: the smallest recorded cut-off, the one least saturated by a small live corpus

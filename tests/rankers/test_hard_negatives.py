@@ -25,7 +25,7 @@ from rankers.hard_negatives import (
     live_keys,
     seen_not_applied,
 )
-from rankers.ranking_run import RunResult
+from rankers.run_result import RunResult
 from rankers.tuning import Setting, Tuned, compare_negatives
 from rankers.windows import SplitWindows
 

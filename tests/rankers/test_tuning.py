@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from linksage.config import RankerParams, TuningParams
-from rankers.ranking_run import RunResult
+from rankers.run_result import RunResult
 from rankers.tuning import (
     Setting,
     candidate_settings,
