@@ -10,7 +10,6 @@ staging directory first and moved into place only when the run succeeded.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 import warnings
@@ -27,13 +26,14 @@ from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.feature_store.decoder import read_decoder
-from linksage.io import atomic_write_text, write_parquet
+from linksage.io import atomic_path, atomic_write_text, replace_dir, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
 from rankers.examples import build_examples, downsample_negatives
 from rankers.feature_plan import FeaturePlan
 from rankers.feature_schema import model_specs
 from rankers.history import HistoryFeatures, history_for
+from rankers.run_result import RunResult
 from rankers.training_frame import (
     ChunkedFrame,
     corpus_frame,
@@ -44,7 +44,6 @@ from rankers.windows import SPLITS, SplitWindows
 
 if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
     from rankers.hard_negatives import NegativePool
-    from rankers.ranking_run import RunResult
     from rankers.tuning import Setting, Tuned
 
 
@@ -311,7 +310,7 @@ def _write_run_dir(
         kept = [c for c in predictions if c in PREDICTION_KEEP]
         write_parquet(_prediction_table(predictions[kept]), staging / artifacts.PREDICTIONS)
         write_parquet(examples, staging / artifacts.EXAMPLES)
-        _replace_dir(staging, run_dir)
+        replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -356,17 +355,6 @@ def _examples_table(frame: pd.DataFrame) -> pd.DataFrame:
     return _prediction_table(out)
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Move the finished staging directory onto `target` (an older run is removed)."""
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _plot_curves(history: dict, path: Path, *, title: str) -> None:
     import matplotlib
 
@@ -385,7 +373,6 @@ def _plot_curves(history: dict, path: Path, *, title: str) -> None:
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
