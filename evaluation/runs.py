@@ -102,7 +102,7 @@ def cold_positive_share(run_dir: Path, task: str, arm: str, seed: int) -> dict |
 
 def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     """The setting one ranker run chose on its validation slice (validation_metrics.json's
-    `tuning`, which rankers/tuning.py writes): whether it searched, how many trials, the
+    `tuning`, which rankers/training/tuning.py writes): whether it searched, how many trials, the
     validation metric and its value, learning_rate, dropout, gnn_inputs, best_epoch, and
     `reused_from_seed` when it trained at another seed's choice. None for a
     run without the record (trained before tuning existed)."""
@@ -124,7 +124,7 @@ def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
 
 def negatives_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     """EBR's negatives strategies compared on the validation slice (validation_metrics.json's
-    `negatives`, which rankers/hard_negatives.py writes): `metric`, `validation` (strategy ->
+    `negatives`, which rankers/data/hard_negatives.py writes): `metric`, `validation` (strategy ->
     value), `chosen`, `skipped` (strategy -> why). None for a run without the record."""
     path = artifacts.run_dir(run_dir, task, arm, seed) / artifacts.VALIDATION_METRICS
     record = json.loads(path.read_text()).get("negatives") if path.is_file() else None

@@ -29,22 +29,22 @@ from linksage.feature_store.decoder import read_decoder
 from linksage.io import atomic_path, atomic_write_text, replace_dir, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
-from rankers.examples import build_examples, downsample_negatives
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import model_specs
-from rankers.history import HistoryFeatures, history_for
-from rankers.run_result import RunResult
-from rankers.training_frame import (
+from rankers.data.examples import build_examples, downsample_negatives
+from rankers.data.frames import (
     ChunkedFrame,
     corpus_frame,
     feature_service_name,
     training_frame,
 )
-from rankers.windows import SPLITS, SplitWindows
+from rankers.data.windows import SPLITS, SplitWindows
+from rankers.features.history import HistoryFeatures, history_for
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import model_specs
+from rankers.training.result import RunResult
 
 if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
-    from rankers.hard_negatives import NegativePool
-    from rankers.tuning import Setting, Tuned
+    from rankers.data.hard_negatives import NegativePool
+    from rankers.training.tuning import Setting, Tuned
 
 
 class RankerDataError(InsufficientDataError):
@@ -74,7 +74,7 @@ def train_ranker(
     `arm` names the feature service `<task>_<arm>` unless `feature_service` is given (e.g. a
     nearline-fresh service). Sampled negatives use a fixed seed, so every arm and seed of a task
     sees the same examples; `seed` drives initialisation and shuffling. Every setting of the
-    search (`params.tuning`, rankers/tuning.py) trains on the same frames; the one with the best
+    search (`params.tuning`, rankers/training/tuning.py) trains on the same frames; the one with the best
     validation metric writes the run directory, with the trials in validation_metrics.json.
     `reuse_from`: a finished run directory of the same task and arm (another seed) whose choice
     this run trains at, without a search (rankers.tuning.each_seed false)."""
@@ -175,9 +175,9 @@ def _tuned(
     pool: NegativePool | None,
     reuse_from: Path | None,
 ) -> tuple[Tuned, dict | None]:
-    """The chosen trial and EBR's negatives record: the search (rankers/tuning.py) and, for EBR,
+    """The chosen trial and EBR's negatives record: the search (rankers/training/tuning.py) and, for EBR,
     each negatives strategy at its setting; or, with `reuse_from`, one run at that run's choice."""
-    from rankers.tuning import (
+    from rankers.training.tuning import (
         SELECTION_METRIC,
         candidate_settings,
         compare_negatives,
@@ -224,9 +224,9 @@ def _trainer(
     pool: NegativePool | None = None,
 ) -> Callable[[Setting, str], RunResult]:
     """`train(setting, label)`: one trial of the task on its frames, from the same seed."""
-    from rankers.fit import make_deterministic
-    from rankers.ranking_run import train_ranking
-    from rankers.retrieval_run import train_retrieval
+    from rankers.training.loop import make_deterministic
+    from rankers.training.ranking import train_ranking
+    from rankers.training.retrieval import train_retrieval
 
     common = {
         "seed": seed,
@@ -262,11 +262,11 @@ def _retrieval_inputs(
     service: str,
 ) -> tuple[pd.DataFrame | None, NegativePool | None]:
     """EBR: the corpus (the live jobs of each validation and test day, with their features) and
-    the extra negatives of the training positives (rankers/hard_negatives.py); else None, None."""
+    the extra negatives of the training positives (rankers/data/hard_negatives.py); else None, None."""
     if task != "ebr":
         return None, None
-    from rankers.hard_negatives import negative_pool
-    from rankers.retrieval_run import corpus_keys
+    from rankers.data.hard_negatives import negative_pool
+    from rankers.training.retrieval import corpus_keys
 
     buckets, extra = corpus_keys(frames)
     corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)

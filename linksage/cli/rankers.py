@@ -29,13 +29,13 @@ class TaskPlan:
 
 
 def plan_from_config(config: ExperimentConfig, tables=None) -> TaskPlan:
-    """Check the config's tasks against its data (`rankers.plan`); write OUT/tasks.json.
+    """Check the config's tasks against its data (`rankers.data.task_support`); write OUT/tasks.json.
 
     `rankers.tasks: auto` keeps every task the data supports; a task named explicitly that the
     data cannot support is a ConfigError naming what is missing. No task at all: exit 2."""
     from linksage.data.datasource import load_tables
-    from rankers.plan import plan_tasks
-    from rankers.windows import SplitWindows
+    from rankers.data.task_support import plan_tasks
+    from rankers.data.windows import SplitWindows
 
     if tables is None:
         tables = load_tables(config.data, config.data_dir, validate=False)
@@ -66,8 +66,8 @@ def train_ranker_from_config(
 ) -> Path:
     """`train_ranker` with the arguments unpacked from an ExperimentConfig (saved beside it)."""
     from linksage.data.datasource import ensure_data
+    from rankers.data.windows import SplitWindows
     from rankers.train import train_ranker
-    from rankers.windows import SplitWindows
 
     kwargs = {
         "task": task,
@@ -94,8 +94,8 @@ def train_ranker_from_config(
 _RANKER_IMPORTS = (
     "linksage.cli.rankers",
     "rankers.train",
-    "rankers.ranking_run",
-    "rankers.retrieval_run",
+    "rankers.training.ranking",
+    "rankers.training.retrieval",
     "feast",
     "duckdb",
 )

@@ -103,8 +103,8 @@ def rules_comparison_from_config(config: ExperimentConfig) -> dict | None:
     if test.empty:
         return None
     from linksage.data.datasource import load_tables
-    from rankers.retrieval_run import BUCKET
-    from rankers.training_frame import corpus_frame, training_frame
+    from rankers.data.frames import corpus_frame, training_frame
+    from rankers.training.retrieval import BUCKET
     from retrieval import compare_ways
 
     service = _ebr_service(config)

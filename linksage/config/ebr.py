@@ -1,5 +1,5 @@
 """The config's `rankers.ebr_negatives` section: which negatives EBR's two towers train against
-(rankers/hard_negatives.py, docs/retrieval.md).
+(rankers/data/hard_negatives.py, docs/retrieval.md).
 
 Part of the rankers section (linksage.config.rankers.RankerParams), validated with the whole
 config at load.

@@ -36,14 +36,14 @@ class RankerParams(Section):
     )
     early_stopping_patience: int = Field(2, ge=1)
     history_features: bool = (
-        True  # the member's engagements before each request (rankers/history.py)
+        True  # the member's engagements before each request (rankers/features/history.py)
     )
     ebr_negatives: EbrNegatives = EbrNegatives()
 
 
 class RankersSection(RankerParams):
     """TFRS ranker settings (rankers/): which tasks ("auto": every task the data supports, see
-    rankers.plan; a list: exactly these, or an error naming what the data lacks), the shared
+    rankers.data.task_support; a list: exactly these, or an error naming what the data lacks), the shared
     hyper-parameters, and how many ranker runs (each a process) train at a time."""
 
     tasks: Literal["auto"] | tuple[Literal["jymbii", "search", "taj", "ebr"], ...] = "auto"

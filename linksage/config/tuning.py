@@ -1,4 +1,4 @@
-"""The config's `rankers.tuning` section (the validation-slice search, rankers/tuning.py).
+"""The config's `rankers.tuning` section (the validation-slice search, rankers/training/tuning.py).
 
 Part of the rankers section (linksage.config.rankers.RankerParams), validated with the whole
 config at load.
@@ -20,7 +20,7 @@ DEFAULT_GNN_INPUTS: tuple[GnnInputs, ...] = ("decoder", "raw", "projection")
 class TuningParams(Section):
     """Every arm of a task tries the same first `trials` of learning_rate x dropout (walked
     diagonally); an arm with GNN vectors does so at the first of `gnn_inputs`, then tries the
-    others at the chosen learning rate and dropout (rankers/tuning.py). `rankers.tuning: off`
+    others at the chosen learning rate and dropout (rankers/training/tuning.py). `rankers.tuning: off`
     (YAML false) instead trains once at `rankers.learning_rate`, no dropout, at the first usable
     of the default `gnn_inputs`."""
 

@@ -6,7 +6,7 @@ embeddings and their dot product gets a different function, one the GNN never op
 paper config's jymbii lists the dot product ranks at NDCG@10 0.36, random order 0.33, the decoder
 0.52). So `linksage embed` writes the decoder's weights here as plain arrays
 (`REPO/data/gnn_decoder.json`), and each consumer rebuilds the same function in its own framework:
-the rankers as a frozen Keras layer (rankers/inputs.py), this module in numpy for checks. torch
+the rankers as a frozen Keras layer (rankers/features/inputs.py), this module in numpy for checks. torch
 and TensorFlow still meet only through the feature store.
 
 Written by hand: no installable library stores a torch module's weights for a TensorFlow graph

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from linksage.data.live_jobs import LiveJobs
-from rankers.random_negatives import sample_negatives
+from rankers.data.random_negatives import sample_negatives
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 D = timedelta(days=1)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from linksage.config import RankerParams, TuningParams
-from rankers.run_result import RunResult
-from rankers.tuning import (
+from rankers.training.result import RunResult
+from rankers.training.tuning import (
     Setting,
     candidate_settings,
     choose,

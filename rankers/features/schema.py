@@ -55,7 +55,7 @@ def id_specs() -> list[FeatureSpec]:
 
 
 def request_specs(task: str) -> list[FeatureSpec]:
-    """Features computed at request time (not stored in Feast; rankers.request_features): the
+    """Features computed at request time (not stored in Feast; rankers.features.request): the
     search query's words and its overlap with the job (search, ebr: words only), and the
     member-job profile overlap (jymbii, search, taj; not ebr, whose towers take no pair input)."""
     specs = []

@@ -2,7 +2,7 @@
 
 Both are `tfrs.models.Model` subclasses built on the shared input module, so the control and gnn
 arms of a task run the same code with the same hyper-parameters; only the plan's specs differ (and
-`gnn_inputs`, how the gnn arm's vectors enter; see rankers/inputs.py). `dropout` follows each
+`gnn_inputs`, how the gnn arm's vectors enter; see rankers/features/inputs.py). `dropout` follows each
 hidden ReLU layer (none at 0, today's models).
 """
 
@@ -13,8 +13,8 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
-from rankers.feature_plan import FeaturePlan
-from rankers.inputs import encode, keras_inputs
+from rankers.features.inputs import encode, keras_inputs
+from rankers.features.plan import FeaturePlan
 
 
 class DCNRanker(tfrs.models.Model):

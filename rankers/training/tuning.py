@@ -4,7 +4,7 @@ Stage 1, shared by every arm: the first `trials` of `learning_rate x dropout`, t
 arm. The grid is walked diagonal by diagonal ((lr0, d0), (lr1, d1), (lr0, d1), (lr1, d0) for
 2 x 2), so that a short budget already tries more than one value of each, and the first trial is
 today's single setting when both lists start with it. An arm with GNN vectors trains stage 1 with
-its first integration (`gnn_inputs`, how the vectors enter the model; rankers/inputs.py).
+its first integration (`gnn_inputs`, how the vectors enter the model; rankers/features/inputs.py).
 
 Stage 2, the integration, for an arm with GNN vectors only: each other integration at stage 1's
 chosen learning rate and dropout, so the integration is compared on its own, not confounded with
@@ -20,7 +20,7 @@ whose metric is undefined never wins). Only the chosen trial scores the test win
 `RunResult` scores it only when asked, after the choice.
 
 EBR then chooses its negatives strategy the same way (`compare_negatives`): each runnable
-strategy of rankers/hard_negatives.py trained at the chosen setting, the best validation metric
+strategy of rankers/data/hard_negatives.py trained at the chosen setting, the best validation metric
 wins.
 """
 
@@ -38,14 +38,14 @@ from linksage import artifacts
 from linksage.config import EbrNegatives, RankerParams
 from linksage.config.tuning import DEFAULT_GNN_INPUTS, TuningParams
 from linksage.errors import ConfigError
-from rankers.feature_plan import FeaturePlan
-from rankers.inputs import PAIR_MODES
-from rankers.run_result import RunResult
+from rankers.features.inputs import PAIR_MODES
+from rankers.features.plan import FeaturePlan
+from rankers.training.result import RunResult
 
 if TYPE_CHECKING:  # type hints only
     import numpy as np
 
-    from rankers.hard_negatives import NegativePool
+    from rankers.data.hard_negatives import NegativePool
 
 # the validation metric each task's trials are compared on (validation_metrics.json keys);
 # EBR: the smallest recorded cut-off, the one least saturated by a small live corpus
@@ -61,7 +61,7 @@ class Setting:
     gnn_inputs: str | None = None
 
     def train_kwargs(self) -> dict:
-        """The keyword arguments of rankers.ranking_run.train_ranking / train_retrieval."""
+        """The keyword arguments of rankers.training.ranking.train_ranking / train_retrieval."""
         return {
             "learning_rate": self.learning_rate,
             "dropout": self.dropout,
@@ -76,7 +76,7 @@ class EbrSetting(Setting):
     negatives: str = "in_batch"
 
     def train_kwargs(self) -> dict:
-        """rankers.retrieval_run.train_retrieval's keyword arguments."""
+        """rankers.training.retrieval.train_retrieval's keyword arguments."""
         return {**super().train_kwargs(), "negatives": self.negatives}
 
 
@@ -274,7 +274,7 @@ def compare_negatives(
 
 
 def reused_negatives(tuned: Tuned, seed: int) -> dict:
-    """The negatives record of a run trained at another seed's choice (rankers.tuning.reused):
+    """The negatives record of a run trained at another seed's choice (rankers.training.tuning.reused):
     the one strategy it trained and its validation metric."""
     metric, strategy = SELECTION_METRIC["ebr"], tuned.setting.negatives
     return {

@@ -1,4 +1,4 @@
-"""EBR's two towers trained against extra negatives (the strategies: rankers/hard_negatives.py).
+"""EBR's two towers trained against extra negatives (the strategies: rankers/data/hard_negatives.py).
 
 Every training positive brings its own extra candidates (rows of the pool of job features held by
 the model). `tfrs.tasks.Retrieval` scores the batch's positives and all the extras; its
@@ -30,12 +30,12 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from linksage.config import EbrNegatives
-from rankers.feature_plan import FeaturePlan
-from rankers.hard_negatives import MINING, first_hard_epoch
-from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
+from rankers.data.hard_negatives import MINING, first_hard_epoch
+from rankers.features.plan import FeaturePlan
+from rankers.models.networks import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
 
 if TYPE_CHECKING:
-    from rankers.hard_negatives import NegativePool
+    from rankers.data.hard_negatives import NegativePool
 
 EXTRA = "extra_negatives"  # training features: [batch, per_positive] rows of the pool, -1 = empty
 
@@ -129,7 +129,7 @@ def positive_arrays(
 ) -> dict[str, np.ndarray]:
     """The batch arrays of `positives` (the train or the validation split): the towers' inputs,
     and `SAMPLING_PROBABILITY` (each positive's job's share of `train`'s positives; a job absent
-    from `train`: 1 / len(train), rankers.models.sampling_probability) when the pool's params (the
+    from `train`: 1 / len(train), rankers.models.networks.sampling_probability) when the pool's params (the
     default's without a pool) ask for the sampling-bias correction. The validation batches carry
     it exactly when the training ones do, so `compute_loss` corrects both or neither."""
     arrays = plan.arrays(positives)

@@ -7,7 +7,7 @@ a per-dimension Normalization, and when a member vector and a job vector of equa
 present, their (standardized) dot product is added (the gnn arm's interaction feature). All
 statistics come from the training split (`FeaturePlan.fit`).
 
-How the GNN vectors enter is `gnn_inputs` (searched by rankers/tuning.py): "raw" as above;
+How the GNN vectors enter is `gnn_inputs` (searched by rankers/training/tuning.py): "raw" as above;
 "similarity" the dot product alone (one scalar in place of both vectors); "projection" each
 normalized vector through its own linear Dense(projection_dim), without the dot product;
 "decoder" the GNN's own link decoder's logit alone (the affinity the GNN was trained to score,
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from rankers.feature_plan import FeaturePlan
+from rankers.features.plan import FeaturePlan
 
 
 class BagEmbedding(tf.keras.layers.Layer):

@@ -11,12 +11,12 @@ import tensorflow as tf
 from sklearn.metrics import log_loss, roc_auc_score
 
 from linksage.feature_store import feature_ts_columns
+from rankers.data.frames import ChunkedFrame
 from rankers.export import check_parity, export_onnx
-from rankers.feature_plan import FeaturePlan
-from rankers.fit import binary_cross_entropy, dataset, predict_batched, timed_fit
-from rankers.models import DCNRanker
-from rankers.run_result import RunResult, best_epoch
-from rankers.training_frame import ChunkedFrame
+from rankers.features.plan import FeaturePlan
+from rankers.models.networks import DCNRanker
+from rankers.training.loop import binary_cross_entropy, dataset, predict_batched, timed_fit
+from rankers.training.result import RunResult, best_epoch
 
 PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]
 

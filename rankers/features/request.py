@@ -1,5 +1,5 @@
 """Request-time features computed from a point-in-time joined frame (training) or an online read
-(serving), the same way for both (`rankers.training_frame`, `rankers.serving`).
+(serving), the same way for both (`rankers.data.frames`, `rankers.serving`).
 
 Words are the lower-cased alphanumeric runs (`[a-z0-9]+`) of a text; "|"-joined skills split
 into their words.
@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from rankers.feature_schema import (
+from rankers.features.schema import (
     PROFILE_OVERLAP_TASKS,
     PROFILE_SKILL_OVERLAP,
     PROFILE_TITLE_OVERLAP,

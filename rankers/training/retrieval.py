@@ -11,14 +11,14 @@ import pandas as pd
 import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
-from rankers.feature_plan import FeaturePlan
-from rankers.fit import dataset, predict_batched, timed_fit, validation_dataset
-from rankers.hard_negative_model import positive_arrays, retrieval_model
-from rankers.retrieval_eval import rank_requests, recall_at
-from rankers.run_result import RunResult, best_epoch
+from rankers.features.plan import FeaturePlan
+from rankers.models.hard_negative_retrieval import positive_arrays, retrieval_model
+from rankers.training.loop import dataset, predict_batched, timed_fit, validation_dataset
+from rankers.training.result import RunResult, best_epoch
+from rankers.training.retrieval_eval import rank_requests, recall_at
 
 if TYPE_CHECKING:
-    from rankers.hard_negatives import NegativePool
+    from rankers.data.hard_negatives import NegativePool
 
 BUCKET = pd.Timedelta(days=1)
 
@@ -62,11 +62,11 @@ def train_retrieval(
     pool: NegativePool | None = None,
 ) -> RunResult:
     """Fit both towers on (request, applied job) pairs against the `negatives` strategy (its
-    candidates in `pool`: rankers/hard_negatives.py); rank the live corpus per validation
+    candidates in `pool`: rankers/data/hard_negatives.py); rank the live corpus per validation
     request (the test requests are ranked by the result's `test_predictions()`). With
     `pool.params.sampling_bias_correction` (on without a pool), the training and the validation
     batches carry each positive's sampling probability, from frames["train"]'s counts alone
-    (rankers.hard_negative_model.positive_arrays); it is no tower input."""
+    (rankers.models.hard_negative_retrieval.positive_arrays); it is no tower input."""
     model, arrays = retrieval_model(
         plan,
         frames["train"],

@@ -16,7 +16,7 @@ import pandas as pd
 
 from linksage.feature_store.decoder import LinkDecoder
 from linksage.io import atomic_write_text
-from rankers.feature_schema import FeatureSpec
+from rankers.features.schema import FeatureSpec
 
 PAD = ""  # bag padding token; first entry of every bag vocabulary
 
@@ -141,7 +141,7 @@ class FeaturePlan:
                 out[spec.name] = values.to_numpy(dtype=np.float32)
             else:
                 # a missing vector is all zeros: the model reads that as "absent" (its presence
-                # indicator, rankers/inputs.py) and makes every GNN input neutral for the row
+                # indicator, rankers/features/inputs.py) and makes every GNN input neutral for the row
                 mat = np.zeros((len(col), self.vector_dims[spec.name]), dtype=np.float32)
                 for i, value in enumerate(col):
                     if _is_vector(value):

@@ -39,8 +39,8 @@ from linksage.data.history import EngagementLog, engagement_matrix, item_similar
 from linksage.data.tables import Tables
 from linksage.feature_store import embedding_files
 from linksage.timeutil import ns_array
-from rankers.feature_schema import FeatureSpec
-from rankers.windows import SplitWindows
+from rankers.data.windows import SplitWindows
+from rankers.features.schema import FeatureSpec
 
 HISTORY_ENGAGED = "history__engaged"
 HISTORY_SAME_JOB = "history__same_job"

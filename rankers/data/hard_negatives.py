@@ -17,9 +17,9 @@ Time rules: only the train split window's impressions and engagements are read, 
 validation or test window becomes a training negative; "not applied" means no apply before the end
 of that window (excluding a job applied to later would let future labels shape training). The
 extra candidates' job features are read as of the start of the positive's day, as the evaluation
-corpus's are. The loss and the mining are TFRS's: rankers/hard_negative_model.py.
+corpus's are. The loss and the mining are TFRS's: rankers/models/hard_negative_retrieval.py.
 
-Choice (rankers/tuning.py): tuning picks the setting with in-batch negatives; each strategy is then
+Choice (rankers/training/tuning.py): tuning picks the setting with in-batch negatives; each strategy is then
 trained at that setting, every arm the same list, and the best validation metric wins
 (`compare_negatives`); only the chosen run scores the test window.
 """
@@ -36,13 +36,13 @@ import pandas as pd
 from linksage.config.ebr import EbrNegatives, NegativeStrategy
 from linksage.data.live_jobs import LiveJobs, live_at, live_during
 from linksage.data.tables import Tables
-from rankers.training_frame import corpus_frame
-from rankers.windows import SplitWindows
+from rankers.data.frames import corpus_frame
+from rankers.data.windows import SplitWindows
 
 STRATEGIES: tuple[str, ...] = get_args(NegativeStrategy)
 MINING = ("mined", "curriculum")  # the strategies whose hard phase uses HardNegativeMining
 SEEN_ACTIONS = ("view", "click", "save", "dismiss")  # "seen" when there are no impressions
-DAY = pd.Timedelta(days=1)  # EBR's corpus bucket (rankers.retrieval_run.BUCKET)
+DAY = pd.Timedelta(days=1)  # EBR's corpus bucket (rankers.training.retrieval.BUCKET)
 
 
 def first_hard_epoch(strategy: str, warmup_epochs: int) -> int | None:
@@ -151,7 +151,7 @@ def _seen_first(seen: np.ndarray, live: np.ndarray) -> np.ndarray:
 class NegativePool:
     """The extra candidates of EBR's training positives: `frame` holds their job features (one
     row per (job_id, bucket)); `seen` and `live` index its rows per positive (-1: empty).
-    `params` is the config's section, which the training reads (rankers/hard_negative_model.py:
+    `params` is the config's section, which the training reads (rankers/models/hard_negative_retrieval.py:
     the warm-up, the hard negatives kept, the sampling-bias correction)."""
 
     frame: pd.DataFrame

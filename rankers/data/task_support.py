@@ -3,7 +3,7 @@
 Each task needs certain tables, channels and labels (see docs/contract.md, "What each task
 needs"), and positives in each of its three windows: a ranker cannot learn without training
 positives, cannot be tuned without validation positives and cannot be measured without test
-positives. The positives are counted on the task's own examples (`rankers.examples`), built
+positives. The positives are counted on the task's own examples (`rankers.data.examples`), built
 without sampled candidates, so the plan and the trainer can never disagree on what a label is.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from linksage.data.tables import Tables
 from linksage.tasks import TASKS
-from rankers.examples import build_examples
-from rankers.windows import SPLITS, SplitWindows
+from rankers.data.examples import build_examples
+from rankers.data.windows import SPLITS, SplitWindows
 
 # the event that makes each task's positive label, for the reason sentences
 _POSITIVE = {

@@ -16,8 +16,8 @@ import pandas as pd
 
 from linksage.data.live_jobs import live_during
 from linksage.feature_store import historical_features
-from rankers.join_cache import cached_join, join_key
-from rankers.request_features import add_request_features
+from rankers.data.join_cache import cached_join, join_key
+from rankers.features.request import add_request_features
 
 NO_MEMBER = -1  # member id of corpus rows (job features only; member views are not joined)
 
@@ -38,7 +38,7 @@ def training_frame(
 ) -> pd.DataFrame:
     """Examples (member_id, job_id, at, ...) with the service's features as of each `at`.
     With `cache_dir`, a join already made there for the same inputs is read instead
-    (rankers.join_cache)."""
+    (rankers.data.join_cache)."""
 
     def join() -> pd.DataFrame:
         entity_df = examples.rename(columns={"at": "event_timestamp"})
@@ -72,7 +72,7 @@ class ChunkedFrame:
     task: str
     chunk_rows: int = TEST_CHUNK_ROWS
     cache_dir: Path | None = None  # see training_frame
-    # columns added to each joined chunk after the join (rankers.history: the member's history)
+    # columns added to each joined chunk after the join (rankers.features.history: the member's history)
     augment: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def __len__(self) -> int:

@@ -3,7 +3,7 @@
 Every example has `split, request_id, member_id, job_id, at, label` (search adds `click`, search
 and ebr add `query`). Rules shared by all tasks:
 
-* An example belongs to the split whose window holds its `at` (see `rankers.windows`); examples
+* An example belongs to the split whose window holds its `at` (see `rankers.data.windows`); examples
   outside every window are dropped.
 * A label counts only if the event that makes it (apply, click, recruiter answer) happened at or
   after `at` and before the end of the example's own split window, so training labels never come
@@ -30,8 +30,8 @@ import pandas as pd
 
 from linksage.data.tables import Tables
 from linksage.tasks import TASKS
-from rankers.random_negatives import sample_negatives
-from rankers.windows import SPLITS, SplitWindows
+from rankers.data.random_negatives import sample_negatives
+from rankers.data.windows import SPLITS, SplitWindows
 
 BASE_COLUMNS = ["split", "request_id", "member_id", "job_id", "at", "label"]
 
