@@ -20,7 +20,6 @@ CHECKPOINT = "checkpoint.pt"
 GNN_METRICS = "metrics.json"
 EMBEDDINGS_MANIFEST = "embeddings_manifest.json"
 ENCODERS_ONNX = ("encoder_member.onnx", "encoder_job.onnx")
-REPORT_FILES = ("report.json", "report.md", "report.html")
 
 _SEED_DIR = "seed{seed}"
 _SEED_DIR_RE = re.compile(r"seed(\d+)")

@@ -27,7 +27,7 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
     times = cfg.snapshot_times()
     with console.status(f"profile features at {len(times)} snapshot times"):
         paths = write_profile_features(tables, times, repo, top_k=cfg.gnn.top_skills)
-    cfg.save(repo / "data" / "config.yaml")
+    cfg.save(artifacts.repo_data_dir(repo) / "config.yaml")
     return paths
 
 

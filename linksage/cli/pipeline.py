@@ -58,7 +58,9 @@ def _input_rows(cfg: ExperimentConfig) -> int:
 
 
 def _repo_rows(cfg: ExperimentConfig, *names: str) -> int:
-    return _parquet_rows(Path(cfg.feast.repo_dir) / "data" / f"{n}.parquet" for n in names)
+    return _parquet_rows(
+        artifacts.repo_data_dir(cfg.feast.repo_dir) / f"{n}.parquet" for n in names
+    )
 
 
 def _data(cfg: ExperimentConfig) -> Rows:

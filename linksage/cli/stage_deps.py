@@ -127,7 +127,8 @@ def _evaluate(cfg: ExperimentConfig) -> Consumes:
             + _gnn(c, artifacts.EMBEDDINGS_MANIFEST)
         ),
         outputs=lambda c: [
-            c.output_dir / "evaluation" / f"report.{ext}" for ext in ("json", "md", "html")
+            artifacts.evaluation_dir(c.output_dir) / f"report.{ext}"
+            for ext in ("json", "md", "html")
         ],
     )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from linksage.artifacts import repo_data_dir
 from linksage.errors import LinksageError
 from linksage.feature_store.repo import embedding_files
 from linksage.io import atomic_write_text
@@ -92,7 +93,7 @@ def read_decoder(repo_dir: Path | str) -> LinkDecoder | None:
     """The decoder of the repo's embeddings (`REPO/data/gnn_decoder.json`), None when the repo
     has none (embeddings the user brought, without a decoder). A decoder of another model
     version than the member embeddings' is refused: it would score vectors it never saw."""
-    path = Path(repo_dir) / "data" / DECODER_FILE
+    path = repo_data_dir(repo_dir) / DECODER_FILE
     if not path.is_file():
         return None
     try:

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from linksage.artifacts import repo_data_dir
 from linksage.io import write_parquet
 
 _FORMAT = "1"  # bump when the stored layout of a joined frame changes
 
 
 def _repo_state(repo_dir: Path | str) -> list[str]:
-    data = Path(repo_dir) / "data"
+    data = repo_data_dir(repo_dir)
     files = sorted(f for f in [*data.glob("*.parquet"), data / "registry.db"] if f.is_file())
     return [f"{f.name}:{s.st_size}:{s.st_mtime_ns}" for f in files for s in [f.stat()]]
 
