@@ -28,11 +28,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from linksage.config import RankerParams
 from linksage.data.tables import Tables
 from linksage.tasks import TASKS
 from rankers.data.random_negatives import sample_negatives
 from rankers.data.windows import SPLITS, SplitWindows
 
+_RANKER = RankerParams()  # the defaults live once, in the config
 BASE_COLUMNS = ["split", "request_id", "member_id", "job_id", "at", "label"]
 
 
@@ -41,8 +43,8 @@ def build_examples(
     tables: Tables,
     windows: SplitWindows,
     *,
-    negatives_per_request: int = 9,
-    candidates_per_request: int = 100,
+    negatives_per_request: int = _RANKER.negatives_per_request,
+    candidates_per_request: int = _RANKER.candidates_per_request,
     seed: int = 0,
 ) -> pd.DataFrame:
     """The examples of one task in all three splits (see the module docstring for the rules)."""

@@ -13,8 +13,11 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
+from linksage.config import RankerParams
 from rankers.features.inputs import encode, keras_inputs
 from rankers.features.plan import FeaturePlan
+
+_RANKER = RankerParams()  # the defaults live once, in the config
 
 
 class DCNRanker(tfrs.models.Model):
@@ -25,9 +28,9 @@ class DCNRanker(tfrs.models.Model):
         self,
         plan: FeaturePlan,
         *,
-        embedding_dim: int = 16,
-        cross_layers: int = 2,
-        hidden_units: tuple[int, ...] = (128, 64),
+        embedding_dim: int = _RANKER.id_embedding_dim,
+        cross_layers: int = _RANKER.cross_layers,
+        hidden_units: tuple[int, ...] = _RANKER.hidden_units,
         dropout: float = 0.0,
         gnn_inputs: str = "raw",
         projection_dim: int = 8,
@@ -117,7 +120,7 @@ class TwoTowerRetrieval(tfrs.models.Model):
         self,
         plan: FeaturePlan,
         *,
-        embedding_dim: int = 16,
+        embedding_dim: int = _RANKER.id_embedding_dim,
         hidden_units: tuple[int, ...] = (64,),
         dropout: float = 0.0,
         gnn_inputs: str = "raw",
