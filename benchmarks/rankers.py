@@ -68,7 +68,7 @@ def bench_serving(cfg, tables, run_dir: Path, repeats: int) -> None:
     import tensorflow as tf
 
     from rankers.export import onnx_predict
-    from rankers.inputs import BagEmbedding
+    from rankers.features.inputs import BagEmbedding
     from rankers.serving import RankerService
 
     service = RankerService(run_dir, cfg.feast.repo_dir)

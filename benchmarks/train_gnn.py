@@ -7,9 +7,9 @@ and the optimiser step, at the demo and the paper configs, against the path befo
 
 For each config (configs/<name>.yaml: members, hidden_dim, fanouts, batch_size, ...) it builds
 the synthetic marketplace and train-gnn's training data, then runs the same fixed batches
-through: the legacy step (benchmarks/_legacy_train_gnn.py: single-generator sampler in the
-training process, every layer over every sampled node, torch dropout, unfused AdamW) and the
-current one (gnn_encoder.fit.train_epoch over the DataLoader of gnn_encoder.batches: trimmed
+through: the legacy step (benchmarks/_legacy_train_gnn.py: the sampler of commit 9c4c9ba, read
+from git, a single generator in the training process, every layer over every sampled node, torch
+dropout, unfused AdamW) and the current one (gnn_encoder.fit.train_epoch over the DataLoader of gnn_encoder.batches: trimmed
 layers, compacted CSR mean aggregation, numpy dropout masks, fused AdamW, embedding gradients
 added in place) with 0 and 1 loader workers. Rounds are interleaved and
 the best round of each is kept (the machine is shared); the ratio is current (the config's

@@ -19,11 +19,13 @@ from evaluation.arms import task_arms
 from evaluation.compare import compare
 from evaluation.drift import arm_vector_files, embedding_drift
 from evaluation.leakage import audit_run
-from evaluation.result import AuditCheck, LeakageAudit, Report
+from evaluation.report_model import Report
+from evaluation.result import AuditCheck, LeakageAudit
 from evaluation.runs import MissingRunError, available_seeds, load_arm
 from evaluation.segments import build_segments, unavailable_segments
 from evaluation.task_metrics import MetricSettings
 from evaluation.verdicts import VerdictRules
+from linksage import artifacts
 from linksage.config import EvaluationSection, ExperimentConfig, WindowsSection, load_config
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
@@ -45,10 +47,10 @@ def evaluate_runs(
     treatment_arm: str = "gnn",
     nearline_arm: str | None = NEARLINE_ARM,
     other_arms: Sequence[str] = (),
-    bootstrap_samples: int = 1000,
-    alpha: float = 0.05,
-    cold_start_max_engagements: int = 2,
-    ndcg_k: Sequence[int] = (5, 10),
+    bootstrap_samples: int = _DEFAULTS.bootstrap_samples,
+    alpha: float = _DEFAULTS.alpha,
+    cold_start_max_engagements: int = _DEFAULTS.cold_start_max_engagements,
+    ndcg_k: Sequence[int] = _DEFAULTS.ndcg_k,
     recall_k: Sequence[int] = _DEFAULTS.recall_k,
     ebr_recall_k: Sequence[int] = _DEFAULTS.ebr_recall_k,
     recall_max_share: float = _DEFAULTS.recall_max_share,
@@ -146,9 +148,9 @@ def _add_diagnostics(report: Report, run_dir: Path, repo_dir: Path, arms: list) 
     for task, result in report.comparison.tasks.items():
         drift = {}
         for arm in (a for a in arms if task in a.predictions):
-            path = Path(run_dir) / "rankers" / task / arm.name / f"seed{arm.seeds(task)[0]}"
-            if (path / "examples.parquet").is_file():
-                examples = pd.read_parquet(path / "examples.parquet")
+            path = artifacts.run_dir(Path(run_dir), task, arm.name, arm.seeds(task)[0])
+            if (path / artifacts.EXAMPLES).is_file():
+                examples = pd.read_parquet(path / artifacts.EXAMPLES)
                 files = arm_vector_files(Path(repo_dir), arm.name)
                 drift[arm.name] = embedding_drift(examples, files, arm.name)
         diagnostics = {"drift": drift} if any(drift.values()) else {}
@@ -209,7 +211,11 @@ def compare_runs(
                 f"{run_a} and {run_b} differ in '{section}': their test requests cannot be paired"
             )
     ev = cfg_a.evaluation
-    data_dir = cfg_a.data.directory if cfg_a.data.source == "directory" else run_a / "data"
+    data_dir = (
+        cfg_a.data.directory
+        if cfg_a.data.source == "directory"
+        else artifacts.generated_data_dir(run_a)
+    )
     tables = read_tables(data_dir, validate=False)
     names = (run_a.name, run_b.name)
     if names[0] == names[1]:

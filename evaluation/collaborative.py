@@ -31,6 +31,7 @@ from linksage.data.history import (
     engagement_matrix,
     item_similarity,
 )
+from linksage.data.live_jobs import live_at
 from linksage.data.matrix_factorization import als_factors
 from linksage.timeutil import ns_array
 
@@ -149,7 +150,7 @@ def corpus_positions(
     for a, b, scores in _blocks(model, members, times, len(catalogue.ids)):
         idx = order[np.searchsorted(sorted_q, a) : np.searchsorted(sorted_q, b)]
         t = times[query[idx]][:, None]
-        live = (catalogue.posted_ns <= t) & (t < catalogue.expires_ns)
+        live = live_at(catalogue.posted_ns, catalogue.expires_ns, t)
         mine = scores[query[idx] - a]
         c = cols[idx]
         known = c >= 0

@@ -19,7 +19,8 @@ from evaluation.baselines import baseline_values
 from evaluation.corpus import CandidateSizes, candidate_sizes
 from evaluation.metrics import primary_metric
 from evaluation.pooled_auc import bootstrap_pooled_auc, pooled_auc
-from evaluation.result import Comparison, Report, SegmentResult, TaskResult
+from evaluation.report_model import Report
+from evaluation.result import Comparison, SegmentResult, TaskResult
 from evaluation.runs import Arm
 from evaluation.segments import Segment
 from evaluation.significance import (
@@ -33,6 +34,9 @@ from evaluation.significance import (
 )
 from evaluation.task_metrics import MetricSettings, MetricSpec, metric_specs, per_request_values
 from evaluation.verdicts import VerdictRules, cold_share_warning, decide
+from linksage.config import EvaluationSection
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -191,7 +195,7 @@ def compare_task(
     *,
     segments: list[Segment] = (),
     settings: MetricSettings = MetricSettings(),
-    bootstrap_samples: int = 1000,
+    bootstrap_samples: int = _DEFAULTS.bootstrap_samples,
     seed: int = 0,
 ) -> TaskResult:
     """Compare one task's predictions (seed -> frame per arm), overall and per segment, and
@@ -247,8 +251,8 @@ def compare(
     *,
     segments: list[Segment] = (),
     settings: MetricSettings = MetricSettings(),
-    bootstrap_samples: int = 1000,
-    alpha: float = 0.05,
+    bootstrap_samples: int = _DEFAULTS.bootstrap_samples,
+    alpha: float = _DEFAULTS.alpha,
     rules: VerdictRules | None = None,
     seed: int = 0,
     title: str = "Offline A/B evaluation",

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from linksage.data.live_jobs import live_at
+
 
 @dataclass(frozen=True)
 class CandidateSizes:
@@ -112,7 +114,7 @@ def corpus_ranks(
     known = ~pd.isna(idx)
     live = np.zeros(len(t), dtype=bool)
     ii = idx[known].astype(np.int64)
-    live[known] = (posted[ii] <= t[known]) & (t[known] < expires[ii])
+    live[known] = live_at(posted[ii], expires[ii], t[known])
     lo = greater + 1
     hi = lo + equal - live.astype(np.int64)  # the live tied jobs other than itself
     return lo, hi

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from evaluation.result import AuditCheck, LeakageAudit
+from linksage import artifacts
 from linksage.config import WindowsSection
 from linksage.feature_store.repo import embedding_files
 from linksage.timeutil import utc
@@ -214,14 +215,12 @@ def audit_run(
 ) -> LeakageAudit:
     """Run every check on a run's artifacts; `ranker_runs` lists (task, arm, seed) to inspect."""
     run_dir, repo_dir = Path(run_dir), Path(repo_dir)
-    manifest = run_dir / "gnn" / "embeddings_manifest.json"
+    manifest = artifacts.gnn_dir(run_dir) / artifacts.EMBEDDINGS_MANIFEST
     files = embedding_files(repo_dir)  # the candidate, or once materialized the views' source
     emb = [files["member"], files["job"]]
-    examples = [
-        run_dir / "rankers" / t / a / f"seed{s}" / "examples.parquet" for t, a, s in ranker_runs
-    ]
+    examples = [artifacts.run_dir(run_dir, t, a, s) / artifacts.EXAMPLES for t, a, s in ranker_runs]
     checks = [
-        check_gnn_training(run_dir / "gnn", windows.t_gnn_end),
+        check_gnn_training(artifacts.gnn_dir(run_dir), windows.t_gnn_end),
         check_embedding_snapshots(manifest),
         check_embedding_rows(manifest, emb),
         check_embeddings_move(emb[1]),

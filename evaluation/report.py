@@ -24,7 +24,7 @@ from evaluation.report_targeting import targeting_blocks
 from evaluation.significance import MetricComparison
 
 if TYPE_CHECKING:  # rendering reads results; results never need rendering to exist
-    from evaluation.result import Comparison, Report
+    from evaluation.result import Comparison, ReportData
 from linksage.io import atomic_write_text
 
 HEADER = [
@@ -188,7 +188,7 @@ def _by_rule_blocks(rules: dict) -> list:
     return [("text", text), ("table", ["rule", "columns", "live jobs removed"], rows)]
 
 
-def _blocks(report: Report) -> list:
+def _blocks(report: ReportData) -> list:
     c, alpha = report.comparison, report.alpha
     audit = report.leakage_audit
     blocks: list = [("heading", f"# {c.title}")]
@@ -238,7 +238,7 @@ def _blocks(report: Report) -> list:
     return blocks
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: ReportData) -> str:
     """report.md: leads with the paper-style table (metric, control, treatment, lift, CI, p)."""
     out = []
     for kind, *payload in _blocks(report):
@@ -277,7 +277,7 @@ def _bold(text: str) -> str:
     return text
 
 
-def render_html(report: Report) -> str:
+def render_html(report: ReportData) -> str:
     """report.html: the same tables, plus inline PNG plots; no external resources."""
     from evaluation.plots import (
         distribution_plot,
@@ -351,7 +351,7 @@ def render_html(report: Report) -> str:
     )
 
 
-def rich_table(report: Report, primary_only: bool = False) -> Table:
+def rich_table(report: ReportData, primary_only: bool = False) -> Table:
     """Every task's metrics (or only each primary metric) for the terminal."""
     table = Table(
         title=f"{report.comparison.title}: {report.comparison.treatment} vs {report.comparison.control}"
@@ -379,7 +379,7 @@ def validate_report_json(data: dict) -> None:
     jsonschema.validate(data, report_schema())
 
 
-def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
+def write_report(report: ReportData, out_dir: Path) -> dict[str, Path]:
     """Write report.md, report.html and report.json (schema-validated first) into out_dir."""
     data = report.to_dict()
     validate_report_json(data)
@@ -390,8 +390,8 @@ def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
         "json": out_dir / "report.json",
     }
     texts = {
-        "md": report.to_markdown(),
-        "html": report.to_html(),
+        "md": render_markdown(report),
+        "html": render_html(report),
         "json": json.dumps(data, indent=2, allow_nan=False),
     }
     for key, path in paths.items():

@@ -1,6 +1,8 @@
-"""The evaluation's results as plain objects; the Report renders itself through evaluation.report.
+"""The evaluation's results as plain objects, and what rendering reads: rendering
+(evaluation.report, report_evidence, plots) imports this module and never the Report
+(evaluation.report_model), which imports rendering.
 
-`Report.to_dict()` is report.json (validated against report.schema.json; docs/report.md reads it
+`ReportData.to_dict()` is report.json (validated against report.schema.json; docs/report.md reads it
 field by field): `tasks` and `leakage_audit`, plus `meta` (arms, seeds, alpha, tests),
 `details` (request counts, seed spread, which test gave each p-value) and `sections` (extra
 comparisons: the nearline ablation, a leaky run against a clean one).
@@ -9,7 +11,6 @@ comparisons: the nearline ablation, a leaky run against a clean one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from evaluation.baselines import Baselines
 from evaluation.corpus import CandidateSizes
 from evaluation.significance import MetricComparison
 from evaluation.verdicts import Verdict, VerdictRules, rules_warning
+from linksage.config import EvaluationSection
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 @dataclass
@@ -177,15 +181,16 @@ class LeakageAudit:
 
 
 @dataclass
-class Report:
-    """An evaluation: the main comparison, its leakage audit, and optional extra sections.
+class ReportData:
+    """An evaluation: the main comparison, its leakage audit, and optional extra sections
+    (what evaluation.report_model.Report renders).
 
     Extra sections (`add_section`) are further comparisons shown after the main one, e.g. the
     nearline ablation ("nearline_ablation": gnn vs gnn_nearline) or "leaky_vs_clean".
     """
 
     comparison: Comparison
-    alpha: float = 0.05
+    alpha: float = _DEFAULTS.alpha
     leakage_audit: LeakageAudit | None = None
     sections: dict[str, Comparison] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -233,28 +238,6 @@ class Report:
                 else {}
             ),
         }
-
-    def to_table(self, primary_only: bool = False):
-        """A rich Table of every task's metrics, or only the primary ones (for the terminal)."""
-        from evaluation.report import rich_table
-
-        return rich_table(self, primary_only=primary_only)
-
-    def to_markdown(self) -> str:
-        from evaluation.report import render_markdown
-
-        return render_markdown(self)
-
-    def to_html(self) -> str:
-        from evaluation.report import render_html
-
-        return render_html(self)
-
-    def write(self, out_dir: Path) -> dict[str, Path]:
-        """Write report.md, report.html and report.json (validated) into out_dir."""
-        from evaluation.report import write_report
-
-        return write_report(self, out_dir)
 
 
 def _num(x: float) -> float | None:

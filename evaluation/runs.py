@@ -8,13 +8,13 @@ and seed found; comparisons take two of them.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from linksage import artifacts
 from linksage.errors import DataValidationError, LinksageError
 from linksage.tasks import TASKS
 
@@ -51,7 +51,7 @@ class Arm:
 
 def predictions_path(run_dir: Path, task: str, arm: str, seed: int) -> Path:
     """Where a ranker run's test predictions live."""
-    return Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "predictions.parquet"
+    return artifacts.run_dir(run_dir, task, arm, seed) / artifacts.PREDICTIONS
 
 
 def read_predictions(path: Path, task: str) -> pd.DataFrame:
@@ -76,7 +76,7 @@ def read_predictions(path: Path, task: str) -> pd.DataFrame:
 def training_positives(run_dir: Path, task: str, arm: str, seed: int) -> int | None:
     """Positive examples in the train split of one ranker run (its examples.parquet, which
     every ranker run writes; EBR examples are positives only); None when the file is absent."""
-    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "examples.parquet"
+    path = artifacts.run_dir(run_dir, task, arm, seed) / artifacts.EXAMPLES
     if not path.is_file():
         return None
     ex = pq.read_table(path, columns=["split", "label"]).to_pandas()
@@ -88,7 +88,7 @@ def cold_positive_share(run_dir: Path, task: str, arm: str, seed: int) -> dict |
     no row in the train split (a job the ranker never saw in training); None when the examples
     are absent. Where the two differ much, the validation slice cannot show what the test window
     rewards (a job id's embedding, say, learnt on warm jobs)."""
-    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "examples.parquet"
+    path = artifacts.run_dir(run_dir, task, arm, seed) / artifacts.EXAMPLES
     if not path.is_file():
         return None
     ex = pq.read_table(path, columns=["split", "job_id", "label"]).to_pandas()
@@ -102,11 +102,11 @@ def cold_positive_share(run_dir: Path, task: str, arm: str, seed: int) -> dict |
 
 def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     """The setting one ranker run chose on its validation slice (validation_metrics.json's
-    `tuning`, which rankers/tuning.py writes): whether it searched, how many trials, the
+    `tuning`, which rankers/training/tuning.py writes): whether it searched, how many trials, the
     validation metric and its value, learning_rate, dropout, gnn_inputs, best_epoch, and
     `reused_from_seed` when it trained at another seed's choice. None for a
     run without the record (trained before tuning existed)."""
-    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "validation_metrics.json"
+    path = artifacts.run_dir(run_dir, task, arm, seed) / artifacts.VALIDATION_METRICS
     record = json.loads(path.read_text()).get("tuning") if path.is_file() else None
     if not record:
         return None
@@ -124,9 +124,9 @@ def tuning_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
 
 def negatives_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | None:
     """EBR's negatives strategies compared on the validation slice (validation_metrics.json's
-    `negatives`, which rankers/hard_negatives.py writes): `metric`, `validation` (strategy ->
+    `negatives`, which rankers/data/hard_negatives.py writes): `metric`, `validation` (strategy ->
     value), `chosen`, `skipped` (strategy -> why). None for a run without the record."""
-    path = Path(run_dir) / "rankers" / task / arm / f"seed{seed}" / "validation_metrics.json"
+    path = artifacts.run_dir(run_dir, task, arm, seed) / artifacts.VALIDATION_METRICS
     record = json.loads(path.read_text()).get("negatives") if path.is_file() else None
     if not record:
         return None
@@ -135,12 +135,12 @@ def negatives_choice(run_dir: Path, task: str, arm: str, seed: int) -> dict | No
 
 def available_seeds(run_dir: Path, task: str, arm: str) -> list[int]:
     """Seeds whose predictions exist for (task, arm) under a run directory."""
-    base = Path(run_dir) / "rankers" / task / arm
+    base = artifacts.arm_dir(run_dir, task, arm)
     seeds = []
-    for d in base.glob("seed*") if base.is_dir() else []:
-        m = re.fullmatch(r"seed(\d+)", d.name)
-        if m and (d / "predictions.parquet").is_file():
-            seeds.append(int(m.group(1)))
+    for d in base.iterdir() if base.is_dir() else []:
+        seed = artifacts.run_seed(d)
+        if seed is not None and (d / artifacts.PREDICTIONS).is_file():
+            seeds.append(seed)
     return sorted(seeds)
 
 

@@ -17,6 +17,9 @@ from scipy import stats
 
 from evaluation.pooled_auc import resample_counts
 from evaluation.power import mde_pct
+from linksage.config import EvaluationSection
+
+_DEFAULTS = EvaluationSection()  # the defaults live once, in the config
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class MetricComparison:
     control_per_seed: dict[int, float] = field(default_factory=dict)
     treatment_per_seed: dict[int, float] = field(default_factory=dict)
 
-    def significant(self, alpha: float = 0.05) -> bool:
+    def significant(self, alpha: float = _DEFAULTS.alpha) -> bool:
         """True when the two-sided p-value is below alpha."""
         return bool(np.isfinite(self.p_value) and self.p_value < alpha)
 

@@ -30,6 +30,7 @@ from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import build_graph
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.onnx_export import export_ego_onnx
+from linksage import artifacts
 from linksage.data.tables import Tables
 from linksage.feature_store.decoder import write_decoder
 from linksage.feature_store.embeddings import embeddings_table, with_feature_ts
@@ -113,7 +114,7 @@ def embed_snapshots(
     gnn_dir = Path(gnn_dir)
     if export_onnx:
         _export_encoders(ckpt, gnn_dir)
-    atomic_write_text(gnn_dir / "embeddings_manifest.json", json.dumps(manifest, indent=2))
+    atomic_write_text(gnn_dir / artifacts.EMBEDDINGS_MANIFEST, json.dumps(manifest, indent=2))
     return manifest
 
 

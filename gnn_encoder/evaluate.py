@@ -25,6 +25,7 @@ from gnn_encoder.graph import build_graph
 from gnn_encoder.id_maps import IdMaps
 from gnn_encoder.inference import embed_graph
 from gnn_encoder.labels import job_lifetimes
+from linksage.data.live_jobs import live_at
 from linksage.data.tables import Tables
 from linksage.timeutil import ns, ns_array
 
@@ -122,7 +123,7 @@ def _rank_stats(
     """[n, 3]: live jobs scored above the positive, tied with it, and number of live jobs."""
     out = np.zeros((len(pos_job), 3))
     for i in range(len(pos_job)):  # one vectorised row per apply
-        live = (posted <= t[i]) & (expires > t[i])
+        live = live_at(posted, expires, t[i])
         live[pos_job[i]] = True
         s = scores[i][live]
         p = scores[i][pos_job[i]]

@@ -27,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps, position_key
+from linksage.config import GnnParams
 from linksage.data.skills import top_skill_rows
 from linksage.data.tables import Tables
 from linksage.timeutil import ns_array
 
+_GNN = GnnParams()  # the defaults live once, in the config
 NODE_TYPES = ("member", "job", "skill", "title", "company", "position")
 ENTITY_TYPES = ("member", "job")
 ATTRIBUTE_TYPES = ("skill", "title", "company", "position")
@@ -299,7 +301,7 @@ def build_graph(
     *,
     time: datetime | pd.Timestamp,
     id_maps: IdMaps,
-    top_skills: int = 5,
+    top_skills: int = _GNN.top_skills,
     skill_nodes: bool = True,
     node_time: datetime | pd.Timestamp | None = None,
 ) -> SnapshotGraph:

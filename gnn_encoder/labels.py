@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.graph import SnapshotGraph
+from linksage.data.live_jobs import live_at
 from linksage.data.tables import Tables
 from linksage.timeutil import ns_array
 
@@ -61,7 +62,7 @@ def sample_live_jobs(
         if not len(todo):
             break
         cand = order[(rng.random(len(todo)) * n[todo]).astype(np.int64)]
-        ok = expires[cand] > t[todo]
+        ok = live_at(posted[cand], expires[cand], t[todo])  # posted <= t by the draw
         out[todo[ok]] = cand[ok]
         todo = todo[~ok]
     return out.reshape(len(at), k)

@@ -28,6 +28,9 @@ from torch_geometric.nn import GATConv, HeteroConv, SAGEConv
 
 from gnn_encoder.graph import ATTRIBUTE_TYPES, ENTITY_TYPES, EdgeType
 from gnn_encoder.sampled import mean_layer, prefix
+from linksage.config import GnnParams
+
+_GNN = GnnParams()  # the defaults live once, in the config
 
 
 def make_conv(aggregation: str, in_dim: int, out_dim: int, root: bool = True) -> nn.Module:
@@ -109,8 +112,8 @@ class LinkSageEncoder(nn.Module):
         edge_types: list[EdgeType],
         feature_dims: dict[str, int],
         vocab_sizes: dict[str, int],
-        hidden_dim: int = 64,
-        embedding_dim: int = 64,
+        hidden_dim: int = _GNN.hidden_dim,
+        embedding_dim: int = _GNN.embedding_dim,
         aggregation: str = "mean",
         degree_features: bool = True,
         dropout: float = 0.0,
@@ -264,8 +267,8 @@ class NoMessagePassingEncoder(nn.Module):
         self,
         *,
         feature_dims: dict[str, int],
-        hidden_dim: int = 64,
-        embedding_dim: int = 64,
+        hidden_dim: int = _GNN.hidden_dim,
+        embedding_dim: int = _GNN.embedding_dim,
         **_ignored,
     ):
         super().__init__()

@@ -34,6 +34,7 @@ from gnn_encoder.graph import ATTRIBUTE_TYPES, build_graph, edge_types
 from gnn_encoder.id_maps import IdMaps, build_id_maps
 from gnn_encoder.labels import link_labels
 from gnn_encoder.model import LinkSageEncoder, NoMessagePassingEncoder
+from linksage import artifacts
 from linksage.config import GnnParams
 from linksage.data.tables import Tables
 from linksage.errors import InsufficientDataError
@@ -232,7 +233,7 @@ def write_outputs(
     curves.png."""
     out.mkdir(parents=True, exist_ok=True)
     metrics["model_version"] = save_checkpoint(
-        out / "checkpoint.pt",
+        out / artifacts.CHECKPOINT,
         encoder=trained.gnn.encoder,
         encoder_kwargs=trained.encoder_kwargs,
         decoder=trained.gnn.decoder,

@@ -1,9 +1,12 @@
-"""Safe file writing: every artifact is written to a temp path beside it, then renamed."""
+"""Safe file writing: every artifact is written to a temp path beside it, then renamed; a
+directory of files is written whole beside its target, then swapped in (`replace_dir`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +60,17 @@ def write_parquet(df: pd.DataFrame | pa.Table, path: Path | str) -> None:
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+
+
+def replace_dir(staging: Path | str, target: Path | str) -> None:
+    """Move a finished directory `staging` onto `target`, its sibling: an older `target` is
+    renamed aside first and removed last, so a reader sees the old directory or the new one,
+    never a mix."""
+    staging, target = Path(staging), Path(target)
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,5 +1,10 @@
 """TFRS rankers (jymbii, search, taj, ebr) trained on Feast feature services, exported to ONNX.
 
+`train.train_ranker` runs one ranker end to end (examples -> frames -> model -> run directory);
+`data/` holds what it learns from, `features/` the models' inputs, `models/` the TFRS models,
+`training/` the loop, the runs and the tuning; `export.py` (ONNX) and `serving.py` (online
+scoring) are what serving uses.
+
 TensorFlow Recommenders needs the tf-keras (Keras 2) API, so the package selects it before any
 module imports TensorFlow. TensorFlow's start-up notices (oneDNN, CUDA probing, "compiled metrics
 have yet to be built") are not the product speaking: its C++ logging is written to stderr before

@@ -2,11 +2,11 @@
 
 The path a ranking service would call: read the run's feature service online for one member and
 its candidates (`linksage.feature_store.online_features`), add the request features (the query and
-the member-job profile overlaps, as for training: `rankers.request_features`), turn them into model
+the member-job profile overlaps, as for training: `rankers.features.request`), turn them into model
 inputs with the run's saved `FeaturePlan`, run the ONNX model (EBR: both towers, score = dot
 product). No TensorFlow is imported.
 
-A run trained with the member's history (rankers/history.py) needs it at serving too: pass
+A run trained with the member's history (rankers/features/history.py) needs it at serving too: pass
 `history` (a `HistoryFeatures` over the engagement log), and the request is scored as a test-window
 row at its time; without it such a run refuses to score rather than see a history of zeros.
 """
@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from linksage import artifacts
 from linksage.feature_store import online_features, open_store
 from rankers.export import onnx_predict, onnx_session
-from rankers.feature_plan import FeaturePlan
-from rankers.history import HistoryFeatures, history_specs
-from rankers.request_features import add_request_features
+from rankers.features.history import HistoryFeatures, history_specs
+from rankers.features.plan import FeaturePlan
+from rankers.features.request import add_request_features
 
 
 class RankerService:
@@ -41,7 +42,7 @@ class RankerService:
         history: HistoryFeatures | None = None,
     ):
         run_dir = Path(run_dir)
-        meta = json.loads((run_dir / "validation_metrics.json").read_text())
+        meta = json.loads((run_dir / artifacts.VALIDATION_METRICS).read_text())
         self.task, self.feature_service = meta["task"], meta["feature_service"]
         self.plan = FeaturePlan.load(run_dir / "features.json")
         self.history = history
@@ -77,7 +78,7 @@ class RankerService:
             self.needs_gnn_history and self.history.history_vectors is None
         ):
             raise ValueError(
-                "this run's model takes the member's history (rankers/history.py): pass "
+                "this run's model takes the member's history (rankers/features/history.py): pass "
                 "RankerService(..., history=HistoryFeatures(tables, windows"
                 + (", job_embeddings=..., job_vector=...))" if self.needs_gnn_history else "))")
             )

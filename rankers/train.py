@@ -10,7 +10,6 @@ staging directory first and moved into place only when the run succeeded.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 import warnings
@@ -21,32 +20,32 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import yaml
 
-from linksage.config import RankerParams
+from linksage import artifacts
+from linksage.config import RankerParams, TuningParams
 from linksage.data.tables import Tables, read_tables
 from linksage.errors import InsufficientDataError
 from linksage.feature_store import feature_ts_columns, open_store
 from linksage.feature_store.decoder import read_decoder
 from linksage.feature_store.repo import GNN_VIEWS
-from linksage.io import atomic_write_text, write_parquet
+from linksage.io import atomic_path, atomic_write_text, replace_dir, write_parquet
 from linksage.memory import release_freed_memory
 from linksage.tasks import TASKS
-from linksage.tuning_config import TuningParams
-from rankers.examples import build_examples, downsample_negatives
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import model_specs
-from rankers.history import HistoryFeatures, history_for
-from rankers.training_frame import (
+from rankers.data.examples import build_examples, downsample_negatives
+from rankers.data.frames import (
     ChunkedFrame,
     corpus_frame,
     feature_service_name,
     training_frame,
 )
-from rankers.windows import SPLITS, SplitWindows
+from rankers.data.windows import SPLITS, SplitWindows
+from rankers.features.history import HistoryFeatures, history_for
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import model_specs
+from rankers.training.result import RunResult
 
 if TYPE_CHECKING:  # they import TensorFlow, which train_ranker imports only when it runs
-    from rankers.hard_negatives import NegativePool
-    from rankers.ranking_run import RunResult
-    from rankers.tuning import Setting, Tuned
+    from rankers.data.hard_negatives import NegativePool
+    from rankers.training.tuning import Setting, Tuned
 
 
 class RankerDataError(InsufficientDataError):
@@ -76,14 +75,14 @@ def train_ranker(
     `arm` names the feature service `<task>_<arm>` unless `feature_service` is given (e.g. a
     nearline-fresh service). Sampled negatives use a fixed seed, so every arm and seed of a task
     sees the same examples; `seed` drives initialisation and shuffling. Every setting of the
-    search (`params.tuning`, rankers/tuning.py) trains on the same frames; the one with the best
+    search (`params.tuning`, rankers/training/tuning.py) trains on the same frames; the one with the best
     validation metric writes the run directory, with the trials in validation_metrics.json.
     `reuse_from`: a finished run directory of the same task and arm (another seed) whose choice
     this run trains at, without a search (rankers.tuning.each_seed false)."""
     if task not in TASKS:
         raise RankerDataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     service = feature_service or feature_service_name(task, arm)
-    run_dir = Path(output_dir) / "rankers" / task / arm / f"seed{seed}"
+    run_dir = artifacts.run_dir(output_dir, task, arm, seed)
     tables = tables if tables is not None else read_tables(data_dir, validate=False)
     examples = build_examples(
         task,
@@ -97,7 +96,7 @@ def train_ranker(
     specs = model_specs(open_store(repo_dir), service, task)
     history = history_for(task, tables, windows, specs, repo_dir, params.history_features)
     specs += history.specs(task) if history is not None else []
-    joins = Path(output_dir) / "rankers" / task / "joins"  # shared by the seeds of each arm
+    joins = artifacts.joins_dir(output_dir, task)
     frames, fitted_examples, test = _joined(
         task, examples, repo_dir, service, progress, joins, history
     )
@@ -107,7 +106,7 @@ def train_ranker(
     decoder = read_decoder(repo_dir) if gnn_vectors else None
     plan = FeaturePlan.fit(frames["train"], specs, decoder=decoder)
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
-    desc = f"{task}/{arm}/seed{seed}"
+    desc = artifacts.run_label(task, arm, seed)
     train = _trainer(
         task, frames, test, plan, params, seed, progress, desc, corpus, tables.jobs, pool
     )
@@ -180,16 +179,17 @@ def _tuned(
     pool: NegativePool | None,
     reuse_from: Path | None,
 ) -> tuple[Tuned, dict | None]:
-    """The chosen trial and EBR's negatives record: the search (rankers/tuning.py) and, for EBR,
+    """The chosen trial and EBR's negatives record: the search (rankers/training/tuning.py) and, for EBR,
     each negatives strategy at its setting; or, with `reuse_from`, one run at that run's choice."""
-    from rankers.hard_negatives import compare_negatives, reused_negatives
-    from rankers.tuning import (
+    from rankers.training.tuning import (
         SELECTION_METRIC,
         candidate_settings,
+        compare_negatives,
         has_gnn_vectors,
         integration_modes,
         integration_settings,
         reused,
+        reused_negatives,
         tune,
     )
 
@@ -228,9 +228,9 @@ def _trainer(
     pool: NegativePool | None = None,
 ) -> Callable[[Setting, str], RunResult]:
     """`train(setting, label)`: one trial of the task on its frames, from the same seed."""
-    from rankers.fit import make_deterministic
-    from rankers.ranking_run import train_ranking
-    from rankers.retrieval_run import train_retrieval
+    from rankers.training.loop import make_deterministic
+    from rankers.training.ranking import train_ranking
+    from rankers.training.retrieval import train_retrieval
 
     common = {
         "seed": seed,
@@ -266,11 +266,11 @@ def _retrieval_inputs(
     service: str,
 ) -> tuple[pd.DataFrame | None, NegativePool | None]:
     """EBR: the corpus (the live jobs of each validation and test day, with their features) and
-    the extra negatives of the training positives (rankers/hard_negatives.py); else None, None."""
+    the extra negatives of the training positives (rankers/data/hard_negatives.py); else None, None."""
     if task != "ebr":
         return None, None
-    from rankers.hard_negatives import negative_pool
-    from rankers.retrieval_run import corpus_keys
+    from rankers.data.hard_negatives import negative_pool
+    from rankers.training.retrieval import corpus_keys
 
     buckets, extra = corpus_keys(frames)
     corpus = corpus_frame(repo_dir, tables.jobs, buckets, service, extra_jobs=extra)
@@ -305,16 +305,16 @@ def _write_run_dir(
         atomic_write_text(staging / "config.yaml", config_text)
         atomic_write_text(staging / "history.json", json.dumps(result.history, indent=1))
         _plot_curves(result.history, staging / "curves.png", title=title)
-        atomic_write_text(staging / "validation_metrics.json", json.dumps(metrics, indent=1))
+        atomic_write_text(staging / artifacts.VALIDATION_METRICS, json.dumps(metrics, indent=1))
         predictions = result.test_predictions()
         if feature_ts_columns(predictions):  # a chunk-scored test window: its joined rows
             examples = pd.concat(
                 [examples, _examples_table(predictions.assign(split="test"))], ignore_index=True
             )
         kept = [c for c in predictions if c in PREDICTION_KEEP]
-        write_parquet(_prediction_table(predictions[kept]), staging / "predictions.parquet")
-        write_parquet(examples, staging / "examples.parquet")
-        _replace_dir(staging, run_dir)
+        write_parquet(_prediction_table(predictions[kept]), staging / artifacts.PREDICTIONS)
+        write_parquet(examples, staging / artifacts.EXAMPLES)
+        replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -359,17 +359,6 @@ def _examples_table(frame: pd.DataFrame) -> pd.DataFrame:
     return _prediction_table(out)
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Move the finished staging directory onto `target` (an older run is removed)."""
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _plot_curves(history: dict, path: Path, *, title: str) -> None:
     import matplotlib
 
@@ -388,7 +377,6 @@ def _plot_curves(history: dict, path: Path, *, title: str) -> None:
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
-    os.replace(tmp, path)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from linksage.data.live_jobs import live_at
+
 REMOTE = "remote"  # the location value of a job anyone may take
 # the job features the rules read (feature-store names: `job_profile__<name>`)
 JOB_FEATURES = ("posted_at", "expires_at", "seniority", "location", "title", "top_skills")
@@ -178,7 +180,7 @@ class JobRules:
 
     def live_rows(self, at_ns: int) -> np.ndarray:
         """Every row live at `at_ns` (the only rule a `--no-rules` search keeps)."""
-        return np.flatnonzero((self.posted_ns <= at_ns) & (at_ns < self.expires_ns))
+        return np.flatnonzero(live_at(self.posted_ns, self.expires_ns, at_ns))
 
     def removed_by_rule(self, request: Request) -> tuple[int, dict[str, int]]:
         """The rows live at the request, and per rule (`RULES`) how many of them it removes on
@@ -208,7 +210,7 @@ class JobRules:
         ]
 
     def _live(self, rows: np.ndarray, at_ns: int) -> np.ndarray:
-        return (self.posted_ns[rows] <= at_ns) & (at_ns < self.expires_ns[rows])
+        return live_at(self.posted_ns[rows], self.expires_ns[rows], at_ns)
 
     def _near_seniority(self, rows: np.ndarray, seniority: int | None) -> np.ndarray:
         if seniority is None:  # a member without seniority matches none

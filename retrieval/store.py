@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from linksage.data.live_jobs import live_at
 from linksage.errors import LinksageError
 from linksage.feature_store import FeatureStoreError
 from retrieval.rules import JOB_FEATURES, Request, profile_terms, timestamps_ns, words
@@ -80,7 +81,7 @@ def live_job_ids(store, at_ns: int) -> np.ndarray:
     posted = timestamps_ns(table["posted_at"])
     expires = timestamps_ns(table["expires_at"])
     ids = table["job_id"].to_numpy()
-    return np.unique(ids[(posted <= at_ns) & (at_ns < expires)]).astype(np.int64)
+    return np.unique(ids[live_at(posted, expires, at_ns)]).astype(np.int64)
 
 
 def read_jobs(

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from linksage.config import TargetingSection
 from linksage.data.tables import Tables
-from linksage.targeting_config import TargetingSection
 from targeting import audiences as aud
 from targeting.campaign import (
     ApplyProbability,

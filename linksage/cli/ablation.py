@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gnn_encoder.nearline.freshness import nearline_job_embeddings
+from linksage import artifacts
 from linksage.errors import LinksageError
 from linksage.feature_store.decoder import DECODER_FILE
 from linksage.io import write_parquet
@@ -38,15 +39,16 @@ def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa
     """A copy of the feature repo whose `job_gnn` source holds daily + nearline rows; applied."""
     from linksage.feature_store import FEATURE_TS, apply_repo, copy_repo
 
-    daily = Path(repo_dir) / "data" / "job_gnn.parquet"
+    src_data = artifacts.repo_data_dir(repo_dir)
+    daily = src_data / "job_gnn.parquet"
     if not daily.is_file():
         raise LinksageError(
             f"{daily}: daily job embeddings not published (run `linksage materialize`)"
         )
     out = copy_repo(out_repo_dir, src=repo_dir)
     for name in _REPO_DATA:
-        if (Path(repo_dir) / "data" / name).is_file():
-            shutil.copy2(Path(repo_dir) / "data" / name, out / "data" / name)
+        if (src_data / name).is_file():
+            shutil.copy2(src_data / name, artifacts.repo_data_dir(out) / name)
     base = pq.read_table(daily)
     fresh = nearline_jobs.append_column(FEATURE_TS, nearline_jobs["event_timestamp"])
     fresh = fresh.select(base.schema.names).cast(base.schema)
@@ -55,7 +57,7 @@ def build_nearline_repo(*, repo_dir: Path, out_repo_dir: Path, nearline_jobs: pa
     merged = merged.drop_duplicates(["job_id", "event_timestamp"], keep="first")  # daily wins
     write_parquet(
         pa.Table.from_pandas(merged, schema=base.schema, preserve_index=False),
-        out / "data" / "job_gnn.parquet",
+        artifacts.repo_data_dir(out) / "job_gnn.parquet",
     )
     apply_repo(out)
     return out
@@ -67,19 +69,19 @@ def nearline_ablation_from_config(cfg, *, progress: bool = True) -> list[Path]:
     from linksage.cli.rankers import plan_from_config, train_rankers_in_parallel
 
     tasks = [t for t in NEARLINE_TASKS if t in plan_from_config(cfg).run]
-    out = cfg.output_dir / "nearline"
+    out = artifacts.nearline_dir(cfg.output_dir)
     pending = [
         (t, s)
         for t in tasks
         for s in cfg.evaluation.seeds
         if not (
-            cfg.output_dir / "rankers" / t / NEARLINE_ARM / f"seed{s}" / "predictions.parquet"
+            artifacts.run_dir(cfg.output_dir, t, NEARLINE_ARM, s) / artifacts.PREDICTIONS
         ).is_file()
     ]
     if not pending:
         return []
     repo = out / "feature_repo"
-    if not (repo / "data" / "registry.db").is_file():
+    if not (artifacts.repo_data_dir(repo) / "registry.db").is_file():
         _replay_into_repo(cfg, repo, progress=progress)
     overrides = {"repo_dir": repo}
     jobs = [
@@ -103,7 +105,7 @@ def _replay_into_repo(cfg, repo: Path, *, progress: bool) -> None:
         availability_delay_s=cfg.nearline.availability_delay_s,
         progress=progress,
     )
-    out = cfg.output_dir / "nearline"
+    out = artifacts.nearline_dir(cfg.output_dir)
     write_parquet(jobs, out / "job_gnn_nearline.parquet")
     cfg.save(out / "config.yaml")
     build_nearline_repo(repo_dir=cfg.feast.repo_dir, out_repo_dir=repo, nearline_jobs=jobs)

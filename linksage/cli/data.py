@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import load_config
 from linksage.errors import DataValidationError
 
@@ -32,7 +33,7 @@ def generate(
         overrides["data.synthetic.seed"] = seed
     cfg = load_config(config, overrides)
     s = cfg.data.synthetic
-    out = out or cfg.output_dir / "data"
+    out = out or artifacts.generated_data_dir(cfg.output_dir)
     with console.status(f"generating {s.members:,} members (seed {s.seed})"):
         tables = generate_marketplace(
             members=s.members, seed=s.seed, start=s.start, days=s.days, preset=s.preset

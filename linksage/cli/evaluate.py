@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import LinksageError
 from linksage.tasks import ARMS, NEARLINE_ARM
@@ -60,7 +61,7 @@ def evaluate_from_config(
     if train_missing:
         train_missing_rankers(config, plan.run)
     ev = config.evaluation
-    out_dir = config.output_dir / "evaluation"
+    out_dir = artifacts.evaluation_dir(config.output_dir)
     report = evaluate_runs(
         config.output_dir,
         tables=tables,
@@ -122,7 +123,7 @@ def evaluate(
     """Train missing ranker runs, compare control vs gnn, audit for leakage, write the reports."""
     cfg = load_config(config)
     report = evaluate_from_config(cfg, train_missing=not no_train)
-    _finish(report, cfg.output_dir / "evaluation", fail_on_leak)
+    _finish(report, artifacts.evaluation_dir(cfg.output_dir), fail_on_leak)
 
 
 def compare(
@@ -139,7 +140,7 @@ def compare(
     """Compare one arm of two evaluation runs (e.g. mean vs attention encoder) the same way."""
     from evaluation.api import compare_runs
 
-    out = out or run_b / "evaluation" / f"compare_vs_{run_a.resolve().name}"
+    out = out or artifacts.evaluation_dir(run_b) / f"compare_vs_{run_a.resolve().name}"
     report = compare_runs(run_a, run_b, arm=arm, out_dir=out)
     _finish(report, out, fail_on_leak)
 

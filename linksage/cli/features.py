@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError
 from linksage.tasks import ALTERNATIVE_ARMS, ORACLE_ARM, PLACEBO_ARM
@@ -34,7 +35,7 @@ def features_from_config(cfg: ExperimentConfig) -> dict[str, Path]:
                 repo, arm, arm_vectors(cfg, tables, arm), model_version=f"{arm}-{cfg.name}"
             )
         paths |= {f"{e}_{arm}": p for e, p in files.items()}
-    cfg.save(repo / "data" / "config.yaml")
+    cfg.save(artifacts.repo_data_dir(repo) / "config.yaml")
     return paths
 
 
@@ -55,7 +56,7 @@ def arm_vectors(cfg: ExperimentConfig, tables, arm: str) -> dict:
 
 def _manifest_model(cfg: ExperimentConfig) -> str | None:
     """The model_version the embeddings must carry, from `linksage embed`'s manifest."""
-    path = cfg.output_dir / "gnn" / "embeddings_manifest.json"
+    path = artifacts.gnn_dir(cfg.output_dir) / artifacts.EMBEDDINGS_MANIFEST
     if not path.is_file():
         return None
     manifest = json.loads(path.read_text())

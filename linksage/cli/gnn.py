@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 
 
 def gnn_dir(cfg: ExperimentConfig) -> Path:
     """OUT/gnn: where train-gnn writes and embed reads."""
-    return cfg.output_dir / "gnn"
+    return artifacts.gnn_dir(cfg.output_dir)
 
 
 def set_threads(n: int) -> None:
@@ -56,9 +57,9 @@ def embed_from_config(cfg: ExperimentConfig, progress: bool = True) -> dict:
     tables = load_tables(cfg.data, cfg.data_dir, validate=False)
     return embed_snapshots(
         tables=tables,
-        checkpoint_path=gnn_dir(cfg) / "checkpoint.pt",
+        checkpoint_path=gnn_dir(cfg) / artifacts.CHECKPOINT,
         snapshot_times=cfg.snapshot_times(),
-        repo_data_dir=cfg.feast.repo_dir / "data",
+        repo_data_dir=artifacts.repo_data_dir(cfg.feast.repo_dir),
         gnn_dir=gnn_dir(cfg),
         leaky_full_graph=cfg.evaluation.LEAKY_embed_on_full_graph,
         full_graph_end=cfg.windows.t_test_end,

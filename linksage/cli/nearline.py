@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.errors import ConfigError
 
@@ -17,7 +18,7 @@ console = Console(stderr=True)
 
 def nearline_dir(cfg: ExperimentConfig) -> Path:
     """OUT/nearline: the embedded store's state and the worker's stats."""
-    return cfg.output_dir / "nearline"
+    return artifacts.nearline_dir(cfg.output_dir)
 
 
 def _time(value: str | None, option: str) -> datetime | None:

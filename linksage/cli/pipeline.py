@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from rich.console import Console
 
+from linksage import artifacts
 from linksage.cli.run_lock import output_dir_lock
 from linksage.cli.stage_deps import stage_consumes
 from linksage.cli.stage_process import run_in_own_process
@@ -57,7 +58,9 @@ def _input_rows(cfg: ExperimentConfig) -> int:
 
 
 def _repo_rows(cfg: ExperimentConfig, *names: str) -> int:
-    return _parquet_rows(Path(cfg.feast.repo_dir) / "data" / f"{n}.parquet" for n in names)
+    return _parquet_rows(
+        artifacts.repo_data_dir(cfg.feast.repo_dir) / f"{n}.parquet" for n in names
+    )
 
 
 def _data(cfg: ExperimentConfig) -> Rows:
@@ -115,13 +118,13 @@ def _nearline_ablation(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.ablation import nearline_ablation_from_config
 
     nearline_ablation_from_config(cfg)
-    written = cfg.output_dir / "nearline" / "job_gnn_nearline.parquet"
+    written = artifacts.nearline_dir(cfg.output_dir) / "job_gnn_nearline.parquet"
     return _input_rows(cfg), _parquet_rows([written])
 
 
 def _run_rows(cfg: ExperimentConfig, table: str) -> int:
     """Rows of every ranker run's `table` (examples or predictions)."""
-    return _parquet_rows((cfg.output_dir / "rankers").glob(f"*/*/seed*/{table}.parquet"))
+    return _parquet_rows(artifacts.run_files(cfg.output_dir, ("*",), f"{table}.parquet"))
 
 
 def _rankers(cfg: ExperimentConfig) -> Rows:
@@ -136,7 +139,7 @@ def _evaluate(cfg: ExperimentConfig) -> Rows:
     from linksage.cli.evaluate import LeakageAuditFailed, evaluate_from_config, leakage_failure
 
     report = evaluate_from_config(cfg, train_missing=False)
-    message = leakage_failure(report, cfg.output_dir / "evaluation" / "report.md")
+    message = leakage_failure(report, artifacts.evaluation_dir(cfg.output_dir) / "report.md")
     # A deliberately leaky run is expected to fail; any other run must not pass silently.
     if message and not cfg.evaluation.LEAKY_embed_on_full_graph:
         raise LeakageAuditFailed(message)
@@ -157,7 +160,7 @@ STAGES: tuple[Stage, ...] = (
 
 
 def _save_table(cfg: ExperimentConfig, stages: StageTable) -> None:
-    atomic_write_text(cfg.output_dir / "stages.json", json.dumps(stages.to_dict(), indent=1))
+    atomic_write_text(artifacts.stage_table(cfg.output_dir), json.dumps(stages.to_dict(), indent=1))
 
 
 def _print_plan(console: Console, decisions: list[Decision]) -> None:
@@ -225,7 +228,7 @@ def run_pipeline(
             raise
         finally:  # a failed run keeps its table too
             _save_table(cfg, stages)
-    report = cfg.output_dir / "evaluation" / "report.md"
+    report = artifacts.evaluation_dir(cfg.output_dir) / "report.md"
     console.rule("finished")
     console.print(stages.to_rich())
     console.print(f"report: {report} (.html, .json beside it)")

@@ -10,11 +10,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from linksage.config import ExperimentConfig, load_config
+from linksage import artifacts
+from linksage.config import ExperimentConfig, TuningParams, load_config
 from linksage.errors import ConfigError, InsufficientDataError
 from linksage.io import atomic_write_text
 from linksage.tasks import TASKS
-from linksage.tuning_config import TuningParams
 
 console = Console()
 
@@ -29,13 +29,13 @@ class TaskPlan:
 
 
 def plan_from_config(config: ExperimentConfig, tables=None) -> TaskPlan:
-    """Check the config's tasks against its data (`rankers.plan`); write OUT/tasks.json.
+    """Check the config's tasks against its data (`rankers.data.task_support`); write OUT/tasks.json.
 
     `rankers.tasks: auto` keeps every task the data supports; a task named explicitly that the
     data cannot support is a ConfigError naming what is missing. No task at all: exit 2."""
     from linksage.data.datasource import load_tables
-    from rankers.plan import plan_tasks
-    from rankers.windows import SplitWindows
+    from rankers.data.task_support import plan_tasks
+    from rankers.data.windows import SplitWindows
 
     if tables is None:
         tables = load_tables(config.data, config.data_dir, validate=False)
@@ -66,8 +66,8 @@ def train_ranker_from_config(
 ) -> Path:
     """`train_ranker` with the arguments unpacked from an ExperimentConfig (saved beside it)."""
     from linksage.data.datasource import ensure_data
+    from rankers.data.windows import SplitWindows
     from rankers.train import train_ranker
-    from rankers.windows import SplitWindows
 
     kwargs = {
         "task": task,
@@ -85,7 +85,7 @@ def train_ranker_from_config(
     tuning, first = kwargs["params"].tuning, config.evaluation.seeds[0]
     if isinstance(tuning, TuningParams) and not tuning.each_seed and seed != first:
         out = Path(kwargs["output_dir"])
-        kwargs.setdefault("reuse_from", out / "rankers" / task / arm / f"seed{first}")
+        kwargs.setdefault("reuse_from", artifacts.run_dir(out, task, arm, first))
     return train_ranker(**kwargs)
 
 
@@ -94,8 +94,8 @@ def train_ranker_from_config(
 _RANKER_IMPORTS = (
     "linksage.cli.rankers",
     "rankers.train",
-    "rankers.ranking_run",
-    "rankers.retrieval_run",
+    "rankers.training.ranking",
+    "rankers.training.retrieval",
     "feast",
     "duckdb",
 )
@@ -115,7 +115,7 @@ def train_ranker_in_own_process(
     from linksage.cli.stage_process import run_in_own_process
 
     job = (config, task, arm, seed, overrides)
-    name = f"{task}/{arm}/seed{seed}"
+    name = artifacts.run_label(task, arm, seed)
     return run_in_own_process(_train_ranker_job, job, name=name, preload=_RANKER_IMPORTS).result
 
 

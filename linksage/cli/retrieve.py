@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.timeutil import ns, ns_array
 
@@ -27,7 +28,7 @@ console = Console()
 def ebr_run_dir(config: ExperimentConfig) -> Path:
     """The EBR run whose towers retrieval uses: `retrieval.ebr_arm`, the first evaluation seed."""
     seed = config.evaluation.seeds[0]
-    return config.output_dir / "rankers" / "ebr" / config.retrieval.ebr_arm / f"seed{seed}"
+    return artifacts.run_dir(config.output_dir, "ebr", config.retrieval.ebr_arm, seed)
 
 
 def _ebr_service(config: ExperimentConfig):
@@ -95,15 +96,15 @@ def rules_comparison_from_config(config: ExperimentConfig) -> dict | None:
     the relevant jobs), each day's live corpus in its own index; None without an EBR run or
     test requests. Vectors: the run's towers over the point-in-time features it trained on."""
     run_dir = ebr_run_dir(config)
-    if not all((run_dir / f).is_file() for f in ("examples.parquet", "job_tower.onnx")):
+    if not all((run_dir / f).is_file() for f in (artifacts.EXAMPLES, "job_tower.onnx")):
         return None  # no trained EBR run with its towers: the report has no rules table
-    examples = pd.read_parquet(run_dir / "examples.parquet")
+    examples = pd.read_parquet(run_dir / artifacts.EXAMPLES)
     test = examples[examples["split"] == "test"].reset_index(drop=True)
     if test.empty:
         return None
     from linksage.data.datasource import load_tables
-    from rankers.retrieval_run import BUCKET
-    from rankers.training_frame import corpus_frame, training_frame
+    from rankers.data.frames import corpus_frame, training_frame
+    from rankers.training.retrieval import BUCKET
     from retrieval import compare_ways
 
     service = _ebr_service(config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from linksage import artifacts
 from linksage.cli.stage_records import Consumes, no_paths
 from linksage.config import ExperimentConfig
 from linksage.data.schema import TABLES
@@ -29,7 +30,7 @@ def _repo(cfg: ExperimentConfig, *names: str) -> list[Path]:
 
 
 def _gnn(cfg: ExperimentConfig, *names: str) -> list[Path]:
-    return [cfg.output_dir / "gnn" / name for name in names]
+    return [artifacts.gnn_dir(cfg.output_dir) / name for name in names]
 
 
 _PROFILES = ("data/member_profile.parquet", "data/job_profile.parquet")
@@ -49,13 +50,12 @@ def _arm_files(cfg: ExperimentConfig) -> list[Path]:
 
 def _runs(cfg: ExperimentConfig, arms: tuple[str, ...], name: str) -> list[Path]:
     """Every ranker run's `name` file of the given arms (OUT/rankers/<task>/<arm>/seed<S>/)."""
-    root = cfg.output_dir / "rankers"
-    return sorted(p for arm in arms for p in root.glob(f"*/{arm}/seed*/{name}"))
+    return artifacts.run_files(cfg.output_dir, arms, name)
 
 
 def _run_dirs(cfg: ExperimentConfig, arms: tuple[str, ...]) -> list[Path]:
     """The arms' directories (OUT/rankers/<task>/<arm>/), with what a killed run left in them."""
-    root = cfg.output_dir / "rankers"
+    root = artifacts.rankers_dir(cfg.output_dir)
     return sorted(p for arm in arms for p in root.glob(f"*/{arm}"))
 
 
@@ -91,14 +91,14 @@ def _nearline(cfg: ExperimentConfig) -> Consumes:
         config=_nearline_keys,
         inputs=lambda c: (
             _data_files(c)
-            + _gnn(c, "checkpoint.pt", "encoder_member.onnx", "encoder_job.onnx")
+            + _gnn(c, artifacts.CHECKPOINT, *artifacts.ENCODERS_ONNX)
             + _repo(c, *_RANKER_REPO)
             if c.evaluation.nearline_ablation
             else []
         ),
-        outputs=lambda c: _runs(c, (NEARLINE_ARM,), "predictions.parquet"),
+        outputs=lambda c: _runs(c, (NEARLINE_ARM,), artifacts.PREDICTIONS),
         # its replay and repo copy are reused by its own code when present: a fresh run drops them
-        stale=lambda c: [c.output_dir / "nearline", *_run_dirs(c, (NEARLINE_ARM,))],
+        stale=lambda c: [artifacts.nearline_dir(c.output_dir), *_run_dirs(c, (NEARLINE_ARM,))],
         resumable=True,  # each ranker run is written whole or not at all (rankers.train)
     )
 
@@ -113,7 +113,7 @@ def _rankers(cfg: ExperimentConfig) -> Consumes:
             "feast.repo_dir",
         ),
         inputs=lambda c: _data_files(c) + _repo(c, *_RANKER_REPO) + _arm_files(c),
-        outputs=lambda c: _runs(c, c.evaluation.arms, "predictions.parquet"),
+        outputs=lambda c: _runs(c, c.evaluation.arms, artifacts.PREDICTIONS),
         # the runs on disk are skipped by train_missing_rankers: a fresh run removes them (the
         # join cache beside them is keyed by what it joined, so it stays)
         stale=lambda c: _run_dirs(c, c.evaluation.arms),
@@ -135,13 +135,14 @@ def _evaluate(cfg: ExperimentConfig) -> Consumes:
         ),
         inputs=lambda c: (
             _data_files(c)
-            + _runs(c, runs, "predictions.parquet")
-            + _runs(c, runs, "examples.parquet")
+            + _runs(c, runs, artifacts.PREDICTIONS)
+            + _runs(c, runs, artifacts.EXAMPLES)
             + _repo(c, *_PUBLISHED)
-            + _gnn(c, "embeddings_manifest.json")
+            + _gnn(c, artifacts.EMBEDDINGS_MANIFEST)
         ),
         outputs=lambda c: [
-            c.output_dir / "evaluation" / f"report.{ext}" for ext in ("json", "md", "html")
+            artifacts.evaluation_dir(c.output_dir) / f"report.{ext}"
+            for ext in ("json", "md", "html")
         ],
     )
 
@@ -158,7 +159,7 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
         "train-gnn": Consumes(
             config=lambda c: ("gnn", "windows"),
             inputs=_data_files,
-            outputs=lambda c: _gnn(c, "checkpoint.pt", "metrics.json"),
+            outputs=lambda c: _gnn(c, artifacts.CHECKPOINT, artifacts.GNN_METRICS),
         ),
         "embed": Consumes(
             config=lambda c: (
@@ -167,9 +168,9 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
                 "feast.repo_dir",
                 "evaluation.LEAKY_embed_on_full_graph",
             ),
-            inputs=lambda c: _data_files(c) + _gnn(c, "checkpoint.pt"),
+            inputs=lambda c: _data_files(c) + _gnn(c, artifacts.CHECKPOINT),
             outputs=lambda c: (
-                _gnn(c, "embeddings_manifest.json", "encoder_member.onnx", "encoder_job.onnx")
+                _gnn(c, artifacts.EMBEDDINGS_MANIFEST, *artifacts.ENCODERS_ONNX)
                 + _repo(c, f"data/{DECODER_FILE}")
             ),
         ),
@@ -192,7 +193,7 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
         "materialize": Consumes(
             # the embedding candidates it reads are renamed by it, so the manifest stands in
             config=lambda c: ("feast", "gnn.embedding_dim", "windows"),
-            inputs=lambda c: _repo(c, *_PROFILES) + _gnn(c, "embeddings_manifest.json"),
+            inputs=lambda c: _repo(c, *_PROFILES) + _gnn(c, artifacts.EMBEDDINGS_MANIFEST),
             outputs=lambda c: _repo(c, *_PUBLISHED, SETTINGS_FILE, "data/registry.db"),
         ),
         "nearline ablation": _nearline(cfg),

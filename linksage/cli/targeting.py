@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from linksage import artifacts
 from linksage.config import ExperimentConfig, load_config
 from linksage.data.tables import Tables
 
@@ -54,7 +55,7 @@ def targeting_from_config(config: ExperimentConfig, tables: Tables) -> dict:
         w.t_test_start,
         w.t_test_end,
         config.targeting,
-        gnn_dir=Path(config.feast.repo_dir) / "data",
+        gnn_dir=artifacts.repo_data_dir(config.feast.repo_dir),
         apply_probability=apply_probability,
         no_simulation=why or "",
     )

@@ -1,7 +1,7 @@
 """What the log says about a member at a moment: engagements strictly before it, and how jobs
 are co-engaged.
 
-One home for two readers: the rankers' history features (rankers/history.py) and the item-kNN
+One home for two readers: the rankers' history features (rankers/features/history.py) and the item-kNN
 baseline (evaluation/collaborative.py) look a member up the same way, point in time to the
 nanosecond, never frozen at a window's start.
 

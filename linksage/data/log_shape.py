@@ -46,7 +46,7 @@ def new_member_share(engagements: pd.DataFrame, start: datetime, end: datetime) 
     """Share of the requests in [start, end) whose member has no engagement before `start`.
 
     A request is a request_id; engagements without one form one request per member and job
-    (how the rankers build requests from a log without request ids, rankers/examples.py)."""
+    (how the rankers build requests from a log without request ids, rankers/data/examples.py)."""
     at = pd.to_datetime(engagements["at"], utc=True)
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     seen = engagements.loc[(at < start).to_numpy(), "member_id"].unique()

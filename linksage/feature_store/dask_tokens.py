@@ -12,7 +12,7 @@ import pandas as pd
 @contextmanager
 def identity_dask_tokens() -> Iterator[None]:
     """Workaround for a Feast file-offline-store bottleneck (Feast 0.67 + dask), used by
-    `materialize` and `historical_features` (first found by the rankers, rankers/training_frame.py).
+    `materialize` and `historical_features` (first found by the rankers, rankers/data/frames.py).
 
     Each point-in-time join and each materialization `.persist()`s its frames several times, and
     dask names every persisted frame by hashing its content, which pickles (and unpickles, to check

@@ -6,7 +6,7 @@ embeddings and their dot product gets a different function, one the GNN never op
 paper config's jymbii lists the dot product ranks at NDCG@10 0.36, random order 0.33, the decoder
 0.52). So `linksage embed` writes the decoder's weights here as plain arrays
 (`REPO/data/gnn_decoder.json`), and each consumer rebuilds the same function in its own framework:
-the rankers as a frozen Keras layer (rankers/inputs.py), this module in numpy for checks. torch
+the rankers as a frozen Keras layer (rankers/features/inputs.py), this module in numpy for checks. torch
 and TensorFlow still meet only through the feature store.
 
 Written by hand: no installable library stores a torch module's weights for a TensorFlow graph
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from linksage.artifacts import repo_data_dir
 from linksage.errors import LinksageError
 from linksage.feature_store.repo import embedding_files
 from linksage.io import atomic_write_text
@@ -92,7 +93,7 @@ def read_decoder(repo_dir: Path | str) -> LinkDecoder | None:
     """The decoder of the repo's embeddings (`REPO/data/gnn_decoder.json`), None when the repo
     has none (embeddings the user brought, without a decoder). A decoder of another model
     version than the member embeddings' is refused: it would score vectors it never saw."""
-    path = Path(repo_dir) / "data" / DECODER_FILE
+    path = repo_data_dir(repo_dir) / DECODER_FILE
     if not path.is_file():
         return None
     try:

@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
+from linksage.artifacts import repo_data_dir
 from linksage.feature_store.bulk import bulk_materialize
 from linksage.feature_store.dask_tokens import identity_dask_tokens
 from linksage.feature_store.embedding_guard import (
@@ -117,7 +118,7 @@ def prepare_and_materialize(
     `method` (`bulk_materialize`, or `feast materialize` through Feast's API). Returns the
     published rows per GNN view."""
     repo_dir = ensure_repo(repo_dir)
-    data = repo_dir / "data"
+    data = repo_data_dir(repo_dir)
     for name in ("member_profile", "job_profile"):
         if not (data / f"{name}.parquet").is_file():
             raise FeatureStoreError(

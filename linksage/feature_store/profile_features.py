@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from linksage.artifacts import repo_data_dir
 from linksage.data.skills import top_skill_rows
 from linksage.data.tables import Tables
 from linksage.io import write_parquet
@@ -224,7 +225,7 @@ def write_profile_features(
     tables: Tables, snapshot_times: Sequence[datetime], repo_dir: Path | str, *, top_k: int = 5
 ) -> dict[str, Path]:
     """Write `data/member_profile.parquet` and `data/job_profile.parquet` into the repo."""
-    data = Path(repo_dir) / "data"
+    data = repo_data_dir(repo_dir)
     out = {
         "member_profile": data / "member_profile.parquet",
         "job_profile": data / "job_profile.parquet",

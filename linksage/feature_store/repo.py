@@ -15,6 +15,7 @@ from typing import Literal
 
 import yaml
 
+from linksage.artifacts import repo_data_dir
 from linksage.errors import LinksageError
 from linksage.io import atomic_write_text
 
@@ -63,7 +64,7 @@ def copy_repo(dst: Path | str, *, src: Path | str | None = None) -> Path:
     for name in REPO_FILES:
         if (src / name).is_file():
             shutil.copy2(src / name, dst / name)
-    (dst / "data").mkdir(exist_ok=True)
+    repo_data_dir(dst).mkdir(exist_ok=True)
     return dst
 
 
@@ -76,7 +77,7 @@ def ensure_repo(repo_dir: Path | str) -> Path:
         or not (repo_dir / "feature_store.yaml").is_file()
     ):
         copy_repo(repo_dir)
-    (repo_dir / "data").mkdir(parents=True, exist_ok=True)
+    repo_data_dir(repo_dir).mkdir(parents=True, exist_ok=True)
     return repo_dir
 
 

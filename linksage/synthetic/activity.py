@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linksage.synthetic.entities import Population
-from linksage.synthetic.live_jobs import LiveJobs
+from linksage.synthetic.job_sampler import LiveJobSampler
 from linksage.synthetic.preset import Preset
 from linksage.synthetic.recruiters import simulate_recruiters
 from linksage.synthetic.vocab import skill_text, title_text, to_strings, zipf_mandelbrot_ranks
@@ -103,7 +103,7 @@ def _requests(rng, pop: Population, p: Preset) -> pd.DataFrame:
     return req
 
 
-def _rank_impressions(rng, pop: Population, p: Preset, live: LiveJobs, req: pd.DataFrame):
+def _rank_impressions(rng, pop: Population, p: Preset, live: LiveJobSampler, req: pd.DataFrame):
     """Impressed (request row, job, rank) for one chunk of requests."""
     t = req["at"].to_numpy()
     area = req["area"].to_numpy()
@@ -187,7 +187,7 @@ def _funnel(rng, pop, p, member, job, t, channel, request_id, rank=None):
     return pd.concat(frames, ignore_index=True)
 
 
-def _direct_visits(rng, pop, p, live: LiveJobs) -> pd.DataFrame:
+def _direct_visits(rng, pop, p, live: LiveJobSampler) -> pd.DataFrame:
     """'other'-channel visits: the member finds a job page outside any ranked list."""
     member, t = _member_times(rng, pop, p.direct_per_member, p.requests_per_member)
     a_idx, a_ok = live.sample(rng, t, p.direct_candidates_in_area, pop.m_interest_area[member])
@@ -260,7 +260,7 @@ def simulate_activity(rng: np.random.Generator, pop: Population, p: Preset) -> A
     contract's frames (1-based member and job ids: row i of the population is id i + 1)."""
     # retrieval in proportion to attractiveness (uniform when it is off)
     weighted = p.popularity_exposure > 0
-    live = LiveJobs(pop, pop.j_log_attractiveness if weighted else None, p.exposure_pool)
+    live = LiveJobSampler(pop, pop.j_log_attractiveness if weighted else None, p.exposure_pool)
     req = _requests(rng, pop, p)
     names = ("request_id", "member", "job", "channel", "rank", "query", "at")
     imp: dict[str, list[np.ndarray]] = {k: [] for k in names}

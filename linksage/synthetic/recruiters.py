@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linksage.synthetic.live_jobs import LiveJobs
+from linksage.synthetic.job_sampler import LiveJobSampler
 from linksage.synthetic.preset import DAY
 
 
@@ -14,7 +14,7 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def simulate_recruiters(rng, pop, p, live: LiveJobs, applies: pd.DataFrame) -> pd.DataFrame:
+def simulate_recruiters(rng, pop, p, live: LiveJobSampler, applies: pd.DataFrame) -> pd.DataFrame:
     """Positive hearing back after some applications, messages after some of those, and
     recruiter reach-outs (sourcing) to members who signal they are looking."""
     member, job = applies["member"].to_numpy(), applies["job"].to_numpy()

@@ -9,7 +9,8 @@ import json
 import jsonschema
 import pytest
 
-from evaluation.result import Comparison, Report
+from evaluation.report_model import Report
+from evaluation.result import Comparison
 
 
 def _method(utilisation, recall):

@@ -8,7 +8,7 @@ import stat
 import pandas as pd
 import pytest
 
-from linksage.io import atomic_path, atomic_write_text, write_parquet
+from linksage.io import atomic_path, atomic_write_text, replace_dir, write_parquet
 
 
 @pytest.fixture
@@ -46,3 +46,14 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
         raise RuntimeError("boom")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_replace_dir_swaps_a_whole_directory_in_and_leaves_nothing_aside(tmp_path):
+    target = tmp_path / "seed0"
+    for text in ("first", "second"):
+        staging = tmp_path / f".seed0.staging-{text}"
+        staging.mkdir()
+        (staging / "metrics.json").write_text(text)
+        replace_dir(staging, target)
+        assert (target / "metrics.json").read_text() == text
+    assert [p.name for p in tmp_path.iterdir()] == ["seed0"]

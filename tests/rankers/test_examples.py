@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linksage.data.tables import Tables
-from rankers.examples import build_examples
-from rankers.windows import SplitWindows
+from rankers.data.examples import build_examples
+from rankers.data.windows import SplitWindows
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -223,7 +223,7 @@ def test_examples_never_come_from_outside_their_window(
 
 
 def test_downsampling_keeps_every_positive_and_a_seeded_share_of_training_negatives():
-    from rankers.examples import downsample_negatives
+    from rankers.data.examples import downsample_negatives
 
     n = 4000
     examples = pd.DataFrame(

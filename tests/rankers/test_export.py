@@ -8,10 +8,10 @@ import pytest
 
 from linksage.feature_store.decoder import LinkDecoder
 from rankers.export import check_parity, export_onnx, onnx_predict, onnx_session
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import FeatureSpec
-from rankers.fit import make_deterministic
-from rankers.models import DCNRanker
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import FeatureSpec
+from rankers.models.networks import DCNRanker
+from rankers.training.loop import make_deterministic
 
 SPECS = [
     FeatureSpec("member_id", "id", "member"),

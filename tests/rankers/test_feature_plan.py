@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import FeatureSpec
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import FeatureSpec
 
 SPECS = [
     FeatureSpec("member_id", "id", "member"),
@@ -54,7 +54,7 @@ def test_arrays_pad_bags_fill_missing_numerics_with_the_mean_and_vectors_with_ze
     assert arr["member_id"].tolist() == ["9"] and arr["v__title"].tolist() == [""]
     assert arr["v__top_skills"].tolist() == [["z", "y"]]
     assert arr["v__count"].tolist() == [2.0]
-    # zeros: the model's presence indicator reads the vector as absent (rankers/inputs.py)
+    # zeros: the model's presence indicator reads the vector as absent (rankers/features/inputs.py)
     assert arr["g__embedding"].tolist() == [[0.0, 0.0]]
 
 

@@ -11,25 +11,23 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from linksage.config import RankerParams
+from linksage.config import EbrNegatives, RankerParams
 from linksage.data.tables import Tables
-from linksage.ebr_config import EbrNegatives
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import FeatureSpec
-from rankers.fit import make_deterministic
-from rankers.hard_negative_model import EXTRA, HardNegativeRetrieval
-from rankers.hard_negatives import (
+from rankers.data.hard_negatives import (
     NegativePool,
     applied_before,
-    compare_negatives,
     extra_candidates,
     hard_epochs,
     live_keys,
     seen_not_applied,
 )
-from rankers.ranking_run import RunResult
-from rankers.tuning import Setting, Tuned
-from rankers.windows import SplitWindows
+from rankers.data.windows import SplitWindows
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import FeatureSpec
+from rankers.models.hard_negative_retrieval import EXTRA, HardNegativeRetrieval
+from rankers.training.loop import make_deterministic
+from rankers.training.result import RunResult
+from rankers.training.tuning import Setting, Tuned, compare_negatives
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY, H = timedelta(days=1), timedelta(hours=1)

@@ -10,14 +10,14 @@ import pytest
 
 from linksage.data.history import KNN_SHRINK
 from linksage.data.tables import Tables
-from rankers.history import (
+from rankers.data.windows import SplitWindows
+from rankers.features.history import (
     HISTORY_ENGAGED,
     HISTORY_ITEM_KNN,
     HISTORY_SAME_JOB,
     HistoryFeatures,
     history_specs,
 )
-from rankers.windows import SplitWindows
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -98,7 +98,7 @@ def test_ebr_takes_no_history_input():
 def test_gnn_affinity_compares_the_candidate_with_recent_jobs_as_embedded_then(tmp_path):
     from linksage.feature_store.embeddings import embeddings_table
     from linksage.io import write_parquet
-    from rankers.history import HISTORY_GNN_MAX, HISTORY_GNN_MEAN
+    from rankers.features.history import HISTORY_GNN_MAX, HISTORY_GNN_MEAN
 
     # job 1's vector changes at day 15: member 9's click at day 16.5 sees the day-15 one;
     # job 2 has one vector from day 0

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from rankers.training_frame import training_frame
+from rankers.data.frames import training_frame
 
 
 @pytest.mark.parametrize("task", ["jymbii", "search"])

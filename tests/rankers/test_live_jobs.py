@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from rankers.live_jobs import LiveJobs, sample_negatives
+from linksage.data.live_jobs import LiveJobs
+from rankers.data.random_negatives import sample_negatives
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 D = timedelta(days=1)

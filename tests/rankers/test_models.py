@@ -8,11 +8,11 @@ import pytest
 import tensorflow as tf
 
 from linksage.feature_store.decoder import LinkDecoder
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import FeatureSpec
-from rankers.fit import dataset, make_deterministic
-from rankers.inputs import BagEmbedding, encode, keras_inputs
-from rankers.models import DCNRanker, TwoTowerRetrieval
+from rankers.features.inputs import BagEmbedding, encode, keras_inputs
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import FeatureSpec
+from rankers.models.networks import DCNRanker, TwoTowerRetrieval
+from rankers.training.loop import dataset, make_deterministic
 
 
 def _sigmoid(x):
@@ -215,7 +215,7 @@ def _bce(labels: np.ndarray, scores: np.ndarray) -> float:
 def test_history_loss_is_the_mean_over_the_epochs_batches():
     """TFRS reports the last batch's loss; `fit` records the epoch mean (here, with a learning
     rate too small to move the weights, it equals the loss of the whole training set)."""
-    from rankers.fit import fit
+    from rankers.training.loop import fit
 
     model, arrays, labels = _small_ranker(32)
     history = fit(
@@ -236,9 +236,9 @@ def test_history_loss_is_the_mean_over_the_epochs_batches():
 
 def test_validation_loss_is_the_whole_splits_loss():
     """Keras keeps the last validation batch's TFRS loss; a ranker's val_loss is instead its whole
-    validation split's, predicted in batches (rankers.ranking_run)."""
-    from rankers.fit import fit
-    from rankers.ranking_run import _validation_metrics
+    validation split's, predicted in batches (rankers.training.ranking)."""
+    from rankers.training.loop import fit
+    from rankers.training.ranking import _validation_metrics
 
     model, arrays, labels = _small_ranker(96)
     val_arrays = {k: v[:90] for k, v in arrays.items()}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rankers.feature_schema import request_specs
-from rankers.request_features import add_request_features, overlap, word_sets, words
+from rankers.features.request import add_request_features, overlap, word_sets, words
+from rankers.features.schema import request_specs
 
 
 def test_words_are_lowercase_alphanumeric():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from rankers.retrieval_eval import rank_requests, recall_at
+from rankers.training.retrieval_eval import rank_requests, recall_at
 
 T0 = pd.Timestamp(datetime(2026, 3, 1, tzinfo=UTC))
 D = timedelta(days=1)

@@ -13,20 +13,20 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from linksage.ebr_config import EbrNegatives
+from linksage.config import EbrNegatives
+from rankers.data.hard_negatives import negative_pool
 from rankers.export import export_onnx
-from rankers.feature_plan import FeaturePlan
-from rankers.feature_schema import FeatureSpec
-from rankers.fit import dataset, make_deterministic
-from rankers.hard_negative_model import (
+from rankers.features.plan import FeaturePlan
+from rankers.features.schema import FeatureSpec
+from rankers.models.hard_negative_retrieval import (
     EXTRA,
     HardNegativeRetrieval,
     positive_arrays,
     retrieval_model,
 )
-from rankers.hard_negatives import negative_pool
-from rankers.models import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
-from rankers.retrieval_run import train_retrieval
+from rankers.models.networks import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
+from rankers.training.loop import dataset, make_deterministic
+from rankers.training.retrieval import train_retrieval
 
 SPECS = [FeatureSpec("member_id", "id", "member"), FeatureSpec("job_id", "id", "job")]
 # job 10 is half of the positives, 12 a third, 11 a sixth

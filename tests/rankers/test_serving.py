@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from rankers.feature_plan import FeaturePlan
-from rankers.history import HISTORY_ENGAGED, HistoryFeatures
+from rankers.data.frames import training_frame
+from rankers.data.windows import SplitWindows
+from rankers.features.history import HISTORY_ENGAGED, HistoryFeatures
+from rankers.features.plan import FeaturePlan
 from rankers.serving import RankerService, score
-from rankers.training_frame import training_frame
-from rankers.windows import SplitWindows
 from tests.rankers.conftest import TASKS
 
 

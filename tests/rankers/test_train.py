@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rankers.feature_plan import FeaturePlan
-from rankers.windows import SplitWindows
+from rankers.data.windows import SplitWindows
+from rankers.features.plan import FeaturePlan
 from tests.rankers.conftest import ARMS, TASKS
 
 RUNS = [(t, a) for t in TASKS for a in ARMS]
@@ -127,17 +127,19 @@ def test_onnx_matches_the_saved_model_on_test_examples(trained_runs, ranker_expe
     import tensorflow as tf
 
     from linksage.feature_store import embedding_files
+    from rankers.data.frames import training_frame
+    from rankers.data.windows import SplitWindows
     from rankers.export import onnx_predict, onnx_session
-    from rankers.history import HistoryFeatures
-    from rankers.training_frame import training_frame
-    from rankers.windows import SplitWindows
+    from rankers.features.history import HistoryFeatures
 
     cfg, tables = ranker_experiment
     run = trained_runs[task, arm]
     plan = FeaturePlan.load(run / "features.json")
     ex = pd.read_parquet(run / "examples.parquet").head(64)
     frame = training_frame(cfg.feast.repo_dir, ex, f"{task}_{arm}", task=task)
-    if task != "ebr":  # the member's history, with the GNN's view of it (rankers/history.py)
+    if (
+        task != "ebr"
+    ):  # the member's history, with the GNN's view of it (rankers/features/history.py)
         history = HistoryFeatures(
             tables,
             SplitWindows.from_section(cfg.windows),

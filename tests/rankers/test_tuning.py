@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linksage.config import RankerParams
-from linksage.tuning_config import TuningParams
-from rankers.ranking_run import RunResult
-from rankers.tuning import (
+from linksage.config import RankerParams, TuningParams
+from rankers.training.result import RunResult
+from rankers.training.tuning import (
     Setting,
     candidate_settings,
     choose,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from rankers.windows import SplitWindows
+from rankers.data.windows import SplitWindows
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 D, US = timedelta(days=1), timedelta(microseconds=1)

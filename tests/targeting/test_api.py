@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from evaluation.report import validate_report_json
 from linksage.cli.app import app
 from linksage.cli.targeting import targeting_from_config
-from linksage.config import parse_config
-from linksage.targeting_config import TargetingSection
+from linksage.config import TargetingSection, parse_config
 from targeting import promoted_targeting
 from tests.support.config import tiny_config_dict, tiny_directory_config_dict
 

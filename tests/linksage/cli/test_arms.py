@@ -60,7 +60,7 @@ def test_mf_vectors_see_only_engagements_before_the_gnn_window_ends(tiny_config,
 
 def test_mf_arm_trains_through_its_own_feature_service(tmp_path, tiny_data_dir, tiny_tables):
     from linksage.cli.rankers import train_ranker_from_config
-    from rankers.feature_plan import FeaturePlan
+    from rankers.features.plan import FeaturePlan
 
     raw = tiny_directory_config_dict(tmp_path, tiny_data_dir)
     raw["evaluation"]["arms"] = ["control", "gnn", "mf"]

@@ -14,7 +14,7 @@ import pandas as pd
 from linksage.data.log_shape import engagement_concentration, new_member_share
 from linksage.synthetic.activity import simulate_activity
 from linksage.synthetic.entities import make_population
-from linksage.synthetic.live_jobs import LiveJobs
+from linksage.synthetic.job_sampler import LiveJobSampler
 from linksage.synthetic.marketplace import generate_marketplace
 from linksage.synthetic.preset import DAY, get_preset
 
@@ -104,7 +104,7 @@ def test_weighted_sampling_draws_distinct_live_jobs_in_proportion_to_attractiven
     jobs = SimpleNamespace(j_posted=posted, j_expires=expires, j_area=np.zeros(n, dtype=np.int64))
     log_weight = np.zeros(n)
     log_weight[0] = 3.0  # e^3: twenty times as attractive as any other
-    live = LiveJobs(jobs, log_weight, pool=100)
+    live = LiveJobSampler(jobs, log_weight, pool=100)
     t = np.full(draws, n + 5, dtype=np.int64)
     for area in (None, np.zeros(draws, dtype=np.int64)):
         idx, ok = live.sample(np.random.default_rng(0), t, k, area)

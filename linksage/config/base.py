@@ -1,0 +1,11 @@
+"""The base of every config section: unknown keys are errors, values are frozen."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Section(BaseModel):
+    """A config section: extra keys are rejected (a typo fails at load), values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
