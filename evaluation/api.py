@@ -61,9 +61,9 @@ def evaluate_runs(
     """Compare `treatment_arm` with `control_arm` on the predictions under run_dir; audit; write
     the reports into out_dir when given. `nearline_arm` (if its predictions exist) adds the
     nearline ablation section: treatment_arm vs nearline_arm on jymbii and search. `other_arms`
-    (mf, oracle) are compared with the same control beside the treatment (`details.<task>.arms`,
-    evaluation.arms). `skipped`
-    (task -> reason) lists the tasks the data could not support."""
+    (mf, oracle, placebo) are compared with the same control beside the treatment
+    (`details.<task>.arms`, evaluation.arms). `skipped` (task -> reason) lists the tasks the
+    data could not support."""
     run_dir = Path(run_dir)
     control = load_arm(run_dir, control_arm, tasks=tasks, seeds=seeds)
     treatment = load_arm(run_dir, treatment_arm, tasks=tasks, seeds=seeds)
@@ -94,26 +94,9 @@ def evaluate_runs(
         for s in a.seeds(t)
     ]
     if nearline_arm:
-        nearline_tasks = [
-            t for t in NEARLINE_TASKS if t in tasks and available_seeds(run_dir, t, nearline_arm)
-        ]
-        if nearline_tasks:
-            nearline = load_arm(run_dir, nearline_arm, tasks=nearline_tasks)
-            section = compare(
-                load_arm(run_dir, treatment_arm, tasks=nearline_tasks, seeds=seeds),
-                nearline,
-                **common,
-            ).comparison
-            section.skipped = {t: skipped[t] for t in NEARLINE_TASKS if t in (skipped or {})}
-            section.title = "Nearline ablation: daily-snapshot vs nearline embeddings"
-            section.description = "Both arms use GNN features; the treatment's embeddings are refreshed nearline (see the new_jobs segment)."
-            report.add_section("nearline_ablation", section)
-            ranker_runs += [
-                (t, nearline_arm, s) for t in nearline.predictions for s in nearline.seeds(t)
-            ]
-        elif any(t in (skipped or {}) for t in NEARLINE_TASKS):
-            why = "; ".join(skipped[t] for t in NEARLINE_TASKS if t in skipped)
-            report.notes.append(f"Nearline ablation skipped: {why}.")
+        ranker_runs += _add_nearline(
+            report, run_dir, nearline_arm, treatment_arm, tasks, seeds, skipped, common
+        )
     report.leakage_audit = audit_run(
         run_dir, windows=windows, repo_dir=repo_dir, ranker_runs=ranker_runs
     )
@@ -123,6 +106,37 @@ def evaluate_runs(
     if out_dir is not None:
         report.write(Path(out_dir))
     return report
+
+
+def _add_nearline(
+    report: Report,
+    run_dir: Path,
+    nearline_arm: str,
+    treatment_arm: str,
+    tasks,
+    seeds,
+    skipped,
+    common: dict,
+) -> list[tuple[str, str, int]]:
+    """The nearline ablation section (treatment_arm vs nearline_arm on jymbii and search) when
+    its predictions exist, or a note saying why it was skipped; returns its ranker runs."""
+    nearline_tasks = [
+        t for t in NEARLINE_TASKS if t in tasks and available_seeds(run_dir, t, nearline_arm)
+    ]
+    if not nearline_tasks:
+        if any(t in (skipped or {}) for t in NEARLINE_TASKS):
+            why = "; ".join(skipped[t] for t in NEARLINE_TASKS if t in skipped)
+            report.notes.append(f"Nearline ablation skipped: {why}.")
+        return []
+    nearline = load_arm(run_dir, nearline_arm, tasks=nearline_tasks)
+    section = compare(
+        load_arm(run_dir, treatment_arm, tasks=nearline_tasks, seeds=seeds), nearline, **common
+    ).comparison
+    section.skipped = {t: skipped[t] for t in NEARLINE_TASKS if t in (skipped or {})}
+    section.title = "Nearline ablation: daily-snapshot vs nearline embeddings"
+    section.description = "Both arms use GNN features; the treatment's embeddings are refreshed nearline (see the new_jobs segment)."
+    report.add_section("nearline_ablation", section)
+    return [(t, nearline_arm, s) for t in nearline.predictions for s in nearline.seeds(t)]
 
 
 def _add_arms(report: Report, control, arms: list, common: dict) -> None:

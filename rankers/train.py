@@ -101,10 +101,7 @@ def train_ranker(
         task, examples, repo_dir, service, progress, joins, history
     )
     data_warnings = _check_trainable(task, frames["train"], windows)
-    # the GNN's decoder scores the GNN's vectors only, never another arm's (mf, oracle)
-    gnn_vectors = any(s.kind == "vector" and s.name.startswith(GNN_VIEWS) for s in specs)
-    decoder = read_decoder(repo_dir) if gnn_vectors else None
-    plan = FeaturePlan.fit(frames["train"], specs, decoder=decoder)
+    plan = FeaturePlan.fit(frames["train"], specs, decoder=_gnn_decoder(specs, repo_dir))
     corpus, pool = _retrieval_inputs(task, frames, tables, windows, params, repo_dir, service)
     desc = artifacts.run_label(task, arm, seed)
     train = _trainer(
@@ -317,6 +314,15 @@ def _write_run_dir(
         replace_dir(staging, run_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _gnn_decoder(specs: list, repo_dir: Path | str):
+    """The GNN's link decoder when the specs hold the GNN's own vectors, or the placebo's (the
+    same vectors on other ids, scored the same way); never another arm's (mf, oracle), whose
+    vectors it was not trained on."""
+    views = (*GNN_VIEWS, "member_placebo", "job_placebo")
+    gnn_vectors = any(s.kind == "vector" and s.name.startswith(views) for s in specs)
+    return read_decoder(repo_dir) if gnn_vectors else None
 
 
 def _check_trainable(task: str, train: pd.DataFrame, windows: SplitWindows) -> list[str]:
