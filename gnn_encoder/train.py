@@ -1,10 +1,11 @@
 """Train the encoder-decoder on data before t_gnn_end; write OUT/gnn/.
 
 Time split (all before t_gnn_end): training labels are the pairs before
-t_val = t_gnn_end - validation_days; by default they are scored on one graph holding every edge
-before t_val, with each batch's supervised pairs removed from its sampled message passing
-(`train_slice_days` instead scores the labels of each slice on the graph at the slice's start,
-as at serving time). The validation slice [t_val, t_gnn_end) is scored with layer-wise inference
+t_val = t_gnn_end - validation_days; by default (`train_slice_days`, 7) the labels of each slice
+are scored on the graph at the slice's start, as a snapshot embeds at serving time, so no
+neighbourhood holds an engagement from the label's slice or later (`train_slice_days: null`:
+one graph holding every edge before t_val, each batch's supervised pairs removed from its
+sampled message passing). The validation slice [t_val, t_gnn_end) is scored with layer-wise inference
 on the graph at t_val (no edge of the slice is in it); early stopping keeps the epoch with the
 best validation AUC (the epoch loop is `gnn_encoder.fit.fit`).
 

@@ -56,10 +56,11 @@ class GnnParams(Section):
         7.0, gt=0, description="snapshot spacing used by the link-prediction metrics"
     )
     train_slice_days: float | None = Field(
-        None,
+        7.0,
         gt=0,
-        description="labels of each slice are scored on the graph at the slice start "
-        "(null = one graph at the validation start for all labels)",
+        description="labels of each slice are scored on the graph at the slice start, as a "
+        "snapshot embeds at serving time (null = one graph at the validation start for all "
+        "labels, each batch's own pairs removed: neighbourhoods then hold later edges)",
     )
 
 
