@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-import tensorflow_recommenders as tfrs
 
 from rankers.feature_plan import FeaturePlan
 from rankers.inputs import encode, keras_inputs
+from rankers.tf_runtime import tf, tfrs
 
 
 class DCNRanker(tfrs.models.Model):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from sklearn.metrics import log_loss, roc_auc_score
 
 from linksage.feature_store import feature_ts_columns
@@ -16,6 +15,7 @@ from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
 from rankers.fit import binary_cross_entropy, dataset, predict_batched, timed_fit
 from rankers.models import DCNRanker
+from rankers.tf_runtime import tf
 from rankers.training_frame import ChunkedFrame
 
 PREDICTION_COLUMNS = ["request_id", "member_id", "job_id", "at", "label"]

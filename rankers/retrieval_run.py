@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
 from rankers.feature_plan import FeaturePlan
@@ -16,6 +15,7 @@ from rankers.fit import dataset, predict_batched, timed_fit, validation_dataset
 from rankers.hard_negative_model import positive_arrays, retrieval_model
 from rankers.ranking_run import RunResult, _best_epoch
 from rankers.retrieval_eval import rank_requests, recall_at
+from rankers.tf_runtime import tf
 
 if TYPE_CHECKING:
     from rankers.hard_negatives import NegativePool

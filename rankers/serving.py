@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from linksage.feature_store import online_features, open_store
-from rankers.export import onnx_predict, onnx_session
 from rankers.feature_plan import FeaturePlan
 from rankers.history import HistoryFeatures, history_specs
+from rankers.onnx_runtime import onnx_predict, onnx_session
 from rankers.request_features import add_request_features
 
 
