@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linksage.ebr_config import EbrNegatives
 from linksage.errors import ConfigError
+from linksage.serving_config import ServingSection
 from linksage.targeting_config import TargetingSection
 from linksage.timeutil import utc_datetime
 from linksage.tuning_config import TuningParams
@@ -330,6 +331,7 @@ class ExperimentConfig(_Section):
     nearline: NearlineSection = NearlineSection()
     retrieval: RetrievalSection = RetrievalSection()
     targeting: TargetingSection = TargetingSection()
+    serving: ServingSection = ServingSection()  # linksage/serving_config.py
 
     @property
     def data_dir(self) -> Path:
