@@ -1,0 +1,141 @@
+"""The service from a config: open the online store, load the served runs (and the engagement log
+for their history), load the job table, and run it with uvicorn (`linksage serve`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from linksage.config import ExperimentConfig
+from linksage.feature_store import embedding_files, get_feature_service
+from rankers.request_features import JOB_SKILLS, JOB_TITLE
+from retrieval.rules import JobRules
+from retrieval.store import MEMBER_FEATURES, has_vector, stack_vectors
+from serving.job_table import JobTable
+from serving.runs import ServedRun, ServingSetupError, load_run, run_dir_for, trained_tasks
+from serving.scorer import Scorer
+from serving.store import open_online_store
+
+JOB_VECTOR = "job_gnn__embedding"
+
+
+def served_runs(config: ExperimentConfig, output_dir: Path | None = None) -> dict[str, ServedRun]:
+    """task -> ServedRun for the config's serving.tasks (arm, seed) under `output_dir` (default
+    the config's); a ServingSetupError naming what is missing."""
+    s = config.serving
+    output_dir = Path(output_dir or config.output_dir)
+    seed = config.evaluation.seeds[0] if s.seed is None else s.seed
+    tasks = trained_tasks(output_dir, s.arm, seed) if s.tasks == "auto" else list(s.tasks)
+    if not tasks:
+        raise ServingSetupError(
+            f"{output_dir / 'rankers'}: no trained run of arm {s.arm} seed {seed} (run "
+            "`linksage train-ranker`, or point --run-dir at a run's output_dir)"
+        )
+    history = _history(config) if s.history else None
+    runs = {}
+    for task in tasks:
+        run_dir = run_dir_for(output_dir, task, s.arm, seed)
+        if not (run_dir / "features.json").is_file():
+            raise ServingSetupError(f"serving.tasks: {task}: no trained run at {run_dir}")
+        runs[task] = load_run(run_dir, history)
+    return runs
+
+
+def _history(config: ExperimentConfig):
+    """The engagement log's history features (with the GNN affinity's job vectors)."""
+    from linksage.data.datasource import load_tables
+    from rankers.history import HistoryFeatures
+    from rankers.windows import SplitWindows
+
+    tables = load_tables(config.data, config.data_dir, validate=False)
+    jobs = embedding_files(config.feast.repo_dir)["job"]
+    windows = SplitWindows.from_section(config.windows)
+    if not jobs.is_file():
+        return HistoryFeatures(tables, windows)
+    return HistoryFeatures(tables, windows, job_embeddings=jobs, job_vector=JOB_VECTOR)
+
+
+def feature_refs(store, runs: dict[str, ServedRun]) -> tuple[list[str], list[str]]:
+    """(member refs, job refs) `view:feature` of the served feature services, plus what
+    retrieval reads (the member's profile and GNN vector, the jobs' profile and GNN vector)."""
+    member = [f"member_profile:{f}" for f in MEMBER_FEATURES] + ["member_gnn:embedding"]
+    job = [c.replace("__", ":", 1) for c in JobRules.column_names()] + ["job_gnn:embedding"]
+    for run in runs.values():
+        for projection in get_feature_service(store, run.feature_service).feature_view_projections:
+            key = store.get_feature_view(projection.name).entity_columns[0].name
+            refs = [f"{projection.name_to_use()}:{f.name}" for f in projection.features]
+            (member if key == "member_id" else job).extend(refs)
+    return list(dict.fromkeys(member)), list(dict.fromkeys(job))
+
+
+def prepare(runs: dict[str, ServedRun]):
+    """The per-load derivation: each run's job-side inputs, and the retrieval corpus (the jobs
+    with a GNN vector, their rules)."""
+
+    def derive(frame: pd.DataFrame) -> dict:
+        out = {task: run.job_inputs(frame) for task, run in runs.items()}
+        vectors = stack_vectors(frame[JOB_VECTOR].tolist())
+        keep = has_vector(vectors) if len(frame) else vectors[:0, 0].astype(bool)
+        kept = frame[keep]
+        rules = JobRules.from_columns(
+            {c: kept[c].to_numpy(object) for c in JobRules.column_names()}
+        )
+        ids = kept["job_id"].to_numpy() if "job_id" in kept else None
+        pair = [c for c in (JOB_TITLE, JOB_SKILLS, JOB_VECTOR) if c in frame]
+        out["job_vectors"] = np.nan_to_num(vectors)  # zeros: no vector (the history's GNN side)
+        out["pair_columns"] = {c: frame[c].to_numpy(object) for c in pair}
+        out["retrieval"] = {"job_ids": ids, "vectors": vectors[keep], "rules": rules}
+        return out
+
+    return derive
+
+
+def build_scorer(
+    config: ExperimentConfig, output_dir: Path | None = None, *, start_refresh: bool = True
+) -> Scorer:
+    """A Scorer over the config's online store and runs, its job table loaded (and refreshing
+    on its thread when `start_refresh`)."""
+    s = config.serving
+    runs = served_runs(config, output_dir)  # first: a missing run is the likelier mistake
+    store = open_online_store(config)
+    member_refs, job_refs = feature_refs(store, runs)
+    table = JobTable(
+        store, job_refs, prepare(runs),
+        refresh_interval_s=s.refresh_interval_s, max_staleness_s=s.max_staleness_s,
+    )  # fmt: skip
+    table.load()
+    if start_refresh:
+        table.start()
+    scorer = Scorer(
+        store, runs, table, member_refs,
+        max_candidates=s.max_candidates, max_k=s.max_k, index_params=config.retrieval.params(),
+    )  # fmt: skip
+    for run in runs.values():  # the history's similarity is fitted once, before the first request
+        if run.needs_history:
+            run.history.similarity_before(run.history.split_start["test"])
+    return scorer
+
+
+@contextmanager
+def running(scorer: Scorer) -> Iterator[Scorer]:
+    """Stop the scorer's refresher on the way out."""
+    try:
+        yield scorer
+    finally:
+        scorer.table.stop()
+
+
+def serve(config: ExperimentConfig, output_dir: Path | None = None, **listen) -> None:
+    """Run the service until interrupted (`listen`: host, port overriding serving.*)."""
+    import uvicorn
+
+    from serving.app import create_app
+
+    host = listen.get("host") or config.serving.host
+    port = listen.get("port") or config.serving.port
+    with running(build_scorer(config, output_dir)) as scorer:
+        uvicorn.run(create_app(scorer), host=host, port=port, log_level="warning")
