@@ -16,9 +16,14 @@ import redis
 from linksage.config import IndexParams
 from linksage.timeutil import ns
 from rankers.request_features import (
+    JOB_SKILLS,
+    JOB_TITLE,
     MEMBER_SKILLS,
     MEMBER_TITLE,
     add_request_features,
+    pair_overlaps,
+    word_sets,
+    words,
 )
 from retrieval.serve import retrieve
 from retrieval.store import MEMBER_FEATURES, Member
@@ -136,15 +141,23 @@ class Scorer:
         return snapshot.positions(found.job_ids)[0]
 
     def _score(self, run, snapshot, member: dict, pos, request, at) -> np.ndarray:
-        ids = snapshot.job_ids[pos]
-        # the per-candidate frame holds only what pair features read
-        columns = {c: values[pos] for c, values in snapshot.prepared["pair_columns"].items()}
-        columns |= {c: member.get(c) for c in (MEMBER_TITLE, MEMBER_SKILLS)}
-        rows = add_request_features(pd.DataFrame(columns).assign(query=request.query), run.task)
+        """The run's scores of the table rows `pos`: the pair columns from the jobs' word sets
+        (computed per table load) and the member's, the history looked up once for the member."""
+        ids, n = snapshot.job_ids[pos], len(pos)
+        columns = {}
+        if run.task != "ebr":
+            jobs = snapshot.prepared["job_words"]
+            person = word_sets(pd.Series([member.get(MEMBER_TITLE)], dtype=object),
+                               pd.Series([member.get(MEMBER_SKILLS)], dtype=object))[0]  # fmt: skip
+            columns = pair_overlaps(
+                run.task, [words(request.query)] * n, [person] * n,
+                list(jobs[JOB_TITLE][pos]), list(jobs[JOB_SKILLS][pos]),
+            )  # fmt: skip
         if run.needs_history:
             vectors = snapshot.prepared["job_vectors"][pos]
-            rows = rows.assign(**run.history.for_request(request.member_id, at, ids, vectors))
-        job_arrays = {n: a[pos] for n, a in snapshot.prepared[run.task].items()}
+            columns |= run.history.for_request(request.member_id, at, ids, vectors)
+        rows = pd.DataFrame(columns, index=pd.RangeIndex(n))
+        job_arrays = {name: values[pos] for name, values in snapshot.prepared[run.task].items()}
         return run.score(self._member_inputs(run, member, request), rows, job_arrays)
 
     def _member_inputs(self, run, member: dict, request) -> dict[str, np.ndarray]:

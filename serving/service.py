@@ -12,7 +12,7 @@ import pandas as pd
 
 from linksage.config import ExperimentConfig
 from linksage.feature_store import embedding_files, get_feature_service
-from rankers.request_features import JOB_SKILLS, JOB_TITLE
+from rankers.request_features import JOB_SKILLS, JOB_TITLE, word_sets
 from retrieval.rules import JobRules
 from retrieval.store import MEMBER_FEATURES, has_vector, stack_vectors
 from serving.job_table import JobTable
@@ -85,13 +85,19 @@ def prepare(runs: dict[str, ServedRun]):
             {c: kept[c].to_numpy(object) for c in JobRules.column_names()}
         )
         ids = kept["job_id"].to_numpy() if "job_id" in kept else None
-        pair = [c for c in (JOB_TITLE, JOB_SKILLS, JOB_VECTOR) if c in frame]
         out["job_vectors"] = np.nan_to_num(vectors)  # zeros: no vector (the history's GNN side)
-        out["pair_columns"] = {c: frame[c].to_numpy(object) for c in pair}
+        out["job_words"] = {c: _objects(word_sets(frame[c])) for c in (JOB_TITLE, JOB_SKILLS)}
         out["retrieval"] = {"job_ids": ids, "vectors": vectors[keep], "rules": rules}
         return out
 
     return derive
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list as a 1-d object array (numpy would unpack a list of sets of equal length)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def build_scorer(
