@@ -8,12 +8,17 @@ from pathlib import Path
 import numpy as np
 
 
-def onnx_session(path: Path | str):
-    """An onnxruntime CPU session for an exported model."""
+def onnx_session(path: Path | str, *, threads: int | None = None):
+    """An onnxruntime CPU session for an exported model. `threads`: intra-op threads (default:
+    onnxruntime's, one per core); a service scoring one request at a time per process sets 1,
+    as a thread pool's spinning workers contend with the rest of the process on a small
+    machine."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if threads is not None:
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

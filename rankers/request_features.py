@@ -46,6 +46,11 @@ def words(text: object) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def query_words(tokens: list[str]) -> str:
+    """The `query__words` value of a query's words."""
+    return " ".join(tokens)
+
+
 def overlap(query_words: list[str], other: set[str]) -> float:
     """Share of distinct query words that appear in `other` (0 for an empty query)."""
     distinct = set(query_words)
@@ -93,7 +98,7 @@ def add_request_features(frame: pd.DataFrame, task: str) -> pd.DataFrame:
     tokens = None
     if task in ("search", "ebr"):
         tokens = [words(q) for q in _column(out, "query")]
-        out[QUERY_WORDS] = [" ".join(t) for t in tokens]
+        out[QUERY_WORDS] = [query_words(t) for t in tokens]
     if task == "ebr":  # two towers: no member-job inputs
         return out
     member = None
