@@ -12,8 +12,10 @@ import pandas as pd
 
 from linksage.errors import LinksageError
 from rankers.feature_plan import FeaturePlan
+from rankers.feature_schema import QUERY_WORDS
 from rankers.history import HistoryFeatures, history_specs
 from rankers.onnx_runtime import onnx_predict, onnx_session
+from rankers.request_features import query_words, words
 
 TASKS = ("jymbii", "search", "taj", "ebr")
 
@@ -59,10 +61,13 @@ class ServedRun:
             arrays["__tower__"] = onnx_predict(tower, {n: arrays[n] for n in names})
         return arrays
 
-    def member_inputs(self, member: pd.DataFrame) -> dict[str, np.ndarray]:
-        """The member's inputs from a one-row frame (the member's and the request's columns,
-        request features added); for EBR, the member tower's vector (`"__tower__"`)."""
-        arrays = _feedable(self.plan.arrays(member, self.member_names()))
+    def member_inputs(self, row: dict) -> dict[str, np.ndarray]:
+        """The member's inputs from its row (the member's online features, member_id and the
+        request's query); for EBR, the member tower's vector (`"__tower__"`)."""
+        row = dict(row)
+        if QUERY_WORDS in self.plan.names():
+            row[QUERY_WORDS] = query_words(words(row.get("query")))
+        arrays = _feedable(self.plan.row_arrays(row, self.member_names()))
         if self.task == "ebr":
             tower = self.sessions["member_tower"]
             names = [i.name for i in tower.get_inputs()]
@@ -100,7 +105,9 @@ def load_run(run_dir: Path, history: HistoryFeatures | None) -> ServedRun:
     meta = json.loads((run_dir / "validation_metrics.json").read_text())
     plan = FeaturePlan.load(run_dir / "features.json")
     files = ["member_tower", "job_tower"] if meta["task"] == "ebr" else ["model"]
-    sessions = {name: onnx_session(run_dir / f"{name}.onnx") for name in files}
+    # one thread per session: the service scores one request at a time (measured in
+    # docs/serving.md: the default pool's spinning threads doubled p50 on the 2-core machine)
+    sessions = {name: onnx_session(run_dir / f"{name}.onnx", threads=1) for name in files}
     run = ServedRun(meta["task"], run_dir, meta["feature_service"], plan, sessions)
     if run.needs_history:
         gnn = any(s.gnn and s.name.startswith("history__") for s in plan.specs)

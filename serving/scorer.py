@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,7 +19,6 @@ from rankers.request_features import (
     JOB_TITLE,
     MEMBER_SKILLS,
     MEMBER_TITLE,
-    add_request_features,
     pair_overlaps,
     word_sets,
     words,
@@ -33,7 +31,6 @@ from serving.runs import ServedRun
 
 MEMBER_VECTOR = "member_gnn__embedding"
 # what a store that went away raises through Feast (Redis, SQLite) and the socket under them
-MEMBER_CACHE = 4096  # members whose inputs are kept (an LRU; ~10 KiB each)
 STORE_ERRORS = (redis.exceptions.RedisError, sqlite3.Error, OSError)
 
 
@@ -53,7 +50,6 @@ class Scorer:
     ):
         self.store, self.runs, self.table, self.member_refs = store, dict(runs), table, member_refs
         self.max_candidates, self.max_k, self.index_params = max_candidates, max_k, index_params
-        self._members: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
 
     def rank(self, request: RankRequest) -> dict:
         """The request's jobs scored best first, with the job table's age and what was done."""
@@ -158,20 +154,5 @@ class Scorer:
             columns |= run.history.for_request(request.member_id, at, ids, vectors)
         rows = pd.DataFrame(columns, index=pd.RangeIndex(n))
         job_arrays = {name: values[pos] for name, values in snapshot.prepared[run.task].items()}
-        return run.score(self._member_inputs(run, member, request), rows, job_arrays)
-
-    def _member_inputs(self, run, member: dict, request) -> dict[str, np.ndarray]:
-        """The member's model inputs (one row), cached by member, query and the member rows'
-        feature timestamps: a rewritten row (nearline, materialize) has a new timestamp."""
-        stamps = tuple(str(v) for k, v in sorted(member.items()) if k.endswith("__feature_ts"))
-        key = (run.task, request.member_id, request.query, stamps)
-        if key in self._members:
-            self._members.move_to_end(key)
-            return self._members[key]
-        one = pd.DataFrame({name: [value] for name, value in member.items()})
-        one["member_id"], one["query"] = request.member_id, request.query
-        inputs = run.member_inputs(add_request_features(one, run.task))
-        self._members[key] = inputs
-        if len(self._members) > MEMBER_CACHE:
-            self._members.popitem(last=False)
-        return inputs
+        member_row = member | {"member_id": request.member_id, "query": request.query}
+        return run.score(run.member_inputs(member_row), rows, job_arrays)
