@@ -13,7 +13,7 @@ and the baseline's p50/p99 with the ratio. Every request: one member, `--candida
 everything it starts is stopped on the way out.
 
     .venv/bin/python benchmarks/serving.py [--members 4000] [--task jymbii] [--rates 10,25,50,100]
-        [--seconds 8] [--candidates 500] [--baseline-requests 60]
+        [--seconds 8] [--candidates 500] [--baseline-requests 60] [--refresh-s 5]
 """
 
 from __future__ import annotations
@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--candidates", type=int, default=500)
     parser.add_argument("--baseline-requests", type=int, default=60)
+    parser.add_argument(
+        "--refresh-s", type=float, default=5.0, help="serving.refresh_interval_s of the service"
+    )
     args = parser.parse_args()
     from linksage.feature_store import bulk_materialize
     from tests.support.local_redis import free_port, local_redis_server
@@ -182,13 +185,19 @@ def main() -> None:
         )  # fmt: skip
         raw = cfg.model_dump(mode="json")
         raw["feast"] |= {"online_store": "redis", "redis_connection_string": connection}
-        raw["serving"] = {"tasks": [args.task]}
+        refresh = {"refresh_interval_s": args.refresh_s}
+        raw["serving"] = {
+            "tasks": [args.task],
+            **refresh,
+            "max_staleness_s": max(60, args.refresh_s),
+        }
         config_path = Path(tmp) / "serve.yaml"
         config_path.write_text(json.dumps(raw))  # JSON is YAML
         print(
             f"experiment: {len(tables.members)} members, {len(tables.jobs)} jobs, task "
             f"{args.task} (gnn arm), Redis on {connection}; set up in "
-            f"{time.perf_counter() - started:.0f} s; {args.candidates} candidates per request"
+            f"{time.perf_counter() - started:.0f} s; {args.candidates} candidates per request; "
+            f"job table refreshed every {args.refresh_s:g} s"
         )
         bodies = requests_for(tables, args.task, 2000, args.candidates)
         port = free_port()

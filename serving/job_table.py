@@ -22,7 +22,11 @@ import pyarrow.parquet as pq
 
 from linksage.errors import LinksageError
 
-READ_CHUNK = 256  # job ids per online read: short GIL holds between requests during a refresh
+# job ids per online read, and a pause between reads: a refresh shares the process (and its GIL)
+# with the requests, and Feast's read of a chunk holds the GIL in C code throughout; short reads
+# with a yield between them keep a refresh from stalling requests (docs/serving.md, the tail)
+READ_CHUNK = 32
+READ_PAUSE_S = 0.002
 
 
 class StaleTableError(LinksageError):
@@ -66,6 +70,7 @@ def read_jobs(store, refs: Sequence[str], job_ids: np.ndarray) -> pd.DataFrame:
             features=list(refs), entity_rows={"job_id": ids}, full_feature_names=True
         )
         parts.append(pd.DataFrame(response.to_dict()))
+        time.sleep(READ_PAUSE_S)  # let the event loop serve a waiting request
     return pd.concat(parts, ignore_index=True)
 
 
