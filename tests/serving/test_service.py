@@ -235,3 +235,23 @@ def test_a_fresh_job_embedding_is_served_within_the_refresh_interval(served, ran
         assert time.monotonic() - pushed < REFRESH_S + READ_BOUND_S, "fresh embedding not served"
         time.sleep(0.05)
     assert time.monotonic() - pushed <= REFRESH_S + READ_BOUND_S
+
+
+def test_the_table_refreshes_on_its_thread_with_sqlite_too(ranker_experiment, serving_runs):
+    """The default online store (SQLite) read from the refresh thread as well as the loop's."""
+    from linksage.config import parse_config
+    from serving.api import RankRequest
+    from serving.service import build_scorer, running
+
+    cfg, _ = ranker_experiment
+    raw = cfg.model_dump(mode="json")
+    raw["serving"] = {"refresh_interval_s": 0.2, "max_staleness_s": 5.0, "tasks": ["ebr"]}
+    member, jobs = _member_and_jobs(ranker_experiment, 5)
+    with running(build_scorer(parse_config(raw))) as scorer:
+        deadline = time.monotonic() + 10
+        while scorer.table.loads < 3:
+            assert time.monotonic() < deadline, scorer.table.last_error
+            time.sleep(0.05)
+        assert scorer.table.failures == 0
+        out = scorer.rank(RankRequest(member_id=member, task="ebr", candidates=jobs))
+        assert sorted(j["job_id"] for j in out["jobs"]) == sorted(jobs)
