@@ -13,7 +13,7 @@ and the baseline's p50/p99 with the ratio. Every request: one member, `--candida
 everything it starts is stopped on the way out.
 
     .venv/bin/python benchmarks/serving.py [--members 4000] [--task jymbii] [--rates 10,25,50,100]
-        [--seconds 8] [--candidates 500] [--baseline-requests 60] [--refresh-s 5]
+        [--seconds 8] [--candidates 500] [--baseline-requests 60] [--refresh-s 5] [--workers 1]
 """
 
 from __future__ import annotations
@@ -167,6 +167,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--candidates", type=int, default=500)
     parser.add_argument("--baseline-requests", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="serving.workers of the service")
     parser.add_argument(
         "--refresh-s", type=float, default=5.0, help="serving.refresh_interval_s of the service"
     )
@@ -197,7 +198,7 @@ def main() -> None:
             f"experiment: {len(tables.members)} members, {len(tables.jobs)} jobs, task "
             f"{args.task} (gnn arm), Redis on {connection}; set up in "
             f"{time.perf_counter() - started:.0f} s; {args.candidates} candidates per request; "
-            f"job table refreshed every {args.refresh_s:g} s"
+            f"job table refreshed every {args.refresh_s:g} s; {args.workers} worker process(es)"
         )
         bodies = requests_for(tables, args.task, 2000, args.candidates)
         port = free_port()

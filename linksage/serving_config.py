@@ -22,6 +22,12 @@ class ServingSection(BaseModel):
 
     host: str = Field("127.0.0.1", description="address `linksage serve` listens on")
     port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(
+        1,
+        ge=1,
+        description="server processes (uvicorn workers) sharing the port, each with its own "
+        "job table, history and ONNX sessions: scoring is CPU work, one process uses one core",
+    )
     arm: Literal["control", "gnn"] = Field("gnn", description="the runs' arm the service scores")
     seed: int | None = Field(
         None, ge=0, description="the runs' seed (default: the first evaluation seed)"

@@ -3,6 +3,8 @@ for their history), load the job table, and run it with uvicorn (`linksage serve
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,13 +137,38 @@ def running(scorer: Scorer) -> Iterator[Scorer]:
         scorer.table.stop()
 
 
+# what a worker process reads to build its own service (`app_from_environment`)
+CONFIG_ENV, OUTPUT_ENV = "LINKSAGE_SERVE_CONFIG", "LINKSAGE_SERVE_OUTPUT_DIR"
+
+
 def serve(config: ExperimentConfig, output_dir: Path | None = None, **listen) -> None:
-    """Run the service until interrupted (`listen`: host, port overriding serving.*)."""
+    """Run the service until interrupted (`listen`: host, port overriding serving.*); with
+    `serving.workers` > 1, uvicorn's worker processes each build their own from the config."""
     import uvicorn
 
     from serving.app import create_app
 
     host = listen.get("host") or config.serving.host
     port = listen.get("port") or config.serving.port
-    with running(build_scorer(config, output_dir)) as scorer:
-        uvicorn.run(create_app(scorer), host=host, port=port, log_level="warning")
+    if config.serving.workers == 1:
+        with running(build_scorer(config, output_dir)) as scorer:
+            uvicorn.run(create_app(scorer), host=host, port=port, log_level="warning")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.yaml"
+        config.save(path)  # the config as resolved (overrides included), for the workers
+        os.environ[CONFIG_ENV], os.environ[OUTPUT_ENV] = str(path), str(output_dir or "")
+        uvicorn.run(
+            "serving.service:app_from_environment", factory=True, workers=config.serving.workers,
+            host=host, port=port, log_level="warning",
+        )  # fmt: skip
+
+
+def app_from_environment():
+    """A worker's app: the service built from the config `serve` saved for the workers."""
+    from linksage.config import load_config
+    from serving.app import create_app
+
+    output_dir = os.environ.get(OUTPUT_ENV) or None
+    scorer = build_scorer(load_config(os.environ[CONFIG_ENV]), output_dir and Path(output_dir))
+    return create_app(scorer)  # the refresher is a daemon thread: it ends with the worker

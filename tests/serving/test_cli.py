@@ -42,3 +42,49 @@ def test_serve_config_section_is_validated(tmp_path):
     raw["serving"] = {"tasks": ["nope"]}
     with pytest.raises(ConfigError, match="serving.tasks"):
         parse_config(raw)
+
+
+def test_linksage_serve_answers_with_two_worker_processes(
+    ranker_experiment, serving_runs, tmp_path
+):
+    """The command itself, as a user starts it (SQLite store, `serving.workers: 2`: the workers'
+    factory path): ready, then answering; stopped by SIGTERM."""
+    import subprocess
+    import sys
+    import time
+
+    from linksage.config import parse_config
+    from tests.support.local_redis import free_port
+    from tests.support.serving import call
+
+    cfg, tables = ranker_experiment
+    raw = cfg.model_dump(mode="json")
+    raw["serving"] = {"workers": 2, "tasks": ["ebr"]}
+    path = tmp_path / "serve.yaml"
+    parse_config(raw).save(path)
+    port = free_port()
+    code = "from linksage.cli.app import main; main()"
+    args = [sys.executable, "-c", code, "serve", "--config", str(path), "--port", str(port)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if call(f"{url}/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "linksage serve did not become ready"
+            time.sleep(0.2)
+        jobs = tables.jobs["job_id"].head(5).tolist()
+        member = int(tables.members["member_id"].iloc[3])
+        for _ in range(4):
+            status, out = call(
+                f"{url}/rank", {"member_id": member, "task": "ebr", "candidates": jobs}
+            )
+            assert status == 200 and len(out["jobs"]) == 5, out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
