@@ -1,4 +1,5 @@
-"""ONNX export with tf2onnx, and the parity check against TensorFlow.
+"""ONNX export with tf2onnx, and the parity check against TensorFlow (running the models is
+`rankers.onnx_runtime`, which serving imports without TensorFlow).
 
 Each exported model takes the raw feature values by name (strings, bags of strings, floats) and
 returns one output; vocabulary lookups travel inside the graph as ONNX-ML CategoryMapper ops.
@@ -11,10 +12,11 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from linksage.errors import LinksageError
 from linksage.io import atomic_path
+from rankers.onnx_runtime import onnx_predict, onnx_session
+from rankers.tf_runtime import tf
 
 OPSET = 17  # tf2onnx 1.17 supports up to 18; 17 is what onnxruntime everywhere runs
 
@@ -55,29 +57,6 @@ def _quiet_conversion():
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
-
-
-def onnx_session(path: Path | str):
-    """An onnxruntime CPU session for an exported model."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def onnx_feed(session, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The session's inputs from model arrays (object strings become numpy str arrays)."""
-    feed = {}
-    for inp in session.get_inputs():
-        value = arrays[inp.name]
-        feed[inp.name] = value.astype(str) if value.dtype == object else value
-    return feed
-
-
-def onnx_predict(session, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """Run the session; the single output as float32."""
-    return np.asarray(session.run(None, onnx_feed(session, arrays))[0], dtype=np.float32)
 
 
 def check_parity(

@@ -1,4 +1,7 @@
-"""Serving sketch: score a member's candidate jobs from the Feast online store with ONNX.
+"""Score a member's candidate jobs from the Feast online store with ONNX, one Feast read per
+request (1 member + N job rows). The HTTP ranking service (`serving/`, docs/serving.md) computes
+the same scores from a job table held in memory; this path stays as its reference in tests and the
+baseline of benchmarks/serving.py.
 
 The path a ranking service would call: read the run's feature service online for one member and
 its candidates (`linksage.feature_store.online_features`), add the request features (the query and
@@ -23,10 +26,10 @@ import pandas as pd
 
 from linksage import artifacts
 from linksage.feature_store import online_features, open_store
-from rankers.export import onnx_predict, onnx_session
 from rankers.features.history import HistoryFeatures, history_specs
 from rankers.features.plan import FeaturePlan
 from rankers.features.request import add_request_features
+from rankers.onnx_runtime import onnx_predict, onnx_session
 
 
 class RankerService:

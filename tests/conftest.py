@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import rankers  # noqa: F401  (selects tf-keras before any test imports TensorFlow)
+import rankers.tf_runtime  # noqa: F401  (tf-keras selected, notices silenced, before any test imports TensorFlow)
 from tests.support.config import TINY_MEMBERS, tiny_config_dict
 from tests.support.gnn_run import tiny_run  # noqa: F401
 from tests.support.ranker_runs import ranker_experiment, trained_runs  # noqa: F401
+from tests.support.serving import serving_runs  # noqa: F401
 
 __all__ = ["TINY_MEMBERS", "tiny_config_dict"]
 

@@ -14,6 +14,7 @@ PRODUCT = (
     "evaluation",
     "retrieval",
     "targeting",
+    "serving",
     "feature_repo",
 )
 MAX_MODULE_LINES = 400

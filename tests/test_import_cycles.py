@@ -18,6 +18,7 @@ PRODUCT = (
     "evaluation",
     "retrieval",
     "targeting",
+    "serving",
     "feature_repo",
 )
 

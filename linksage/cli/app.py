@@ -70,9 +70,20 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 
 def _register_all() -> None:
-    from linksage.cli import data, evaluate, features, gnn, nearline, rankers, retrieve, targeting
+    from linksage.cli import (
+        data,
+        evaluate,
+        features,
+        gnn,
+        nearline,
+        rankers,
+        retrieve,
+        serve,
+        targeting,
+    )
 
-    for module in (data, gnn, features, rankers, evaluate, nearline, retrieve, targeting):
+    stages = (data, gnn, features, rankers, evaluate, nearline, retrieve, targeting, serve)
+    for module in stages:
         module.register(app)
 
 

@@ -1,7 +1,7 @@
 """The experiment config (`load_config`): one YAML file, one module per section.
 
 `experiment` holds the whole config and its loading; `data`, `windows`, `gnn`, `feast`,
-`rankers` (with `tuning` and `ebr`), `evaluation`, `retrieval`, `nearline` and `targeting` one
+`rankers` (with `tuning` and `ebr`), `evaluation`, `retrieval`, `nearline`, `targeting` and `serving` one
 section each, where its defaults are defined once. Import from `linksage.config`.
 """
 
@@ -14,6 +14,7 @@ from linksage.config.gnn import GnnParams, GnnSection
 from linksage.config.nearline import NearlineSection
 from linksage.config.rankers import RankerParams, RankersSection
 from linksage.config.retrieval import IndexParams, RetrievalSection
+from linksage.config.serving import ServingSection
 from linksage.config.targeting import TargetingSection
 from linksage.config.tuning import TuningParams
 from linksage.config.windows import WindowsSection
@@ -31,6 +32,7 @@ __all__ = [
     "RankerParams",
     "RankersSection",
     "RetrievalSection",
+    "ServingSection",
     "SyntheticSource",
     "TargetingSection",
     "TuningParams",

@@ -22,6 +22,7 @@ from linksage.config.gnn import GnnSection
 from linksage.config.nearline import NearlineSection
 from linksage.config.rankers import RankersSection
 from linksage.config.retrieval import RetrievalSection
+from linksage.config.serving import ServingSection
 from linksage.config.targeting import TargetingSection
 from linksage.config.windows import WindowsSection
 from linksage.errors import ConfigError
@@ -41,6 +42,7 @@ class ExperimentConfig(Section):
     nearline: NearlineSection = NearlineSection()
     retrieval: RetrievalSection = RetrievalSection()
     targeting: TargetingSection = TargetingSection()
+    serving: ServingSection = ServingSection()
 
     @model_validator(mode="after")
     def _arms(self):

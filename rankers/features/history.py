@@ -157,6 +157,39 @@ class HistoryFeatures:
             out[HISTORY_GNN_MAX], out[HISTORY_GNN_MEAN] = self._gnn_affinity(out)
         return out
 
+    def for_request(
+        self, member_id: int, at: pd.Timestamp, job_ids: np.ndarray, job_vectors=None
+    ) -> dict[str, np.ndarray]:
+        """The history columns of one test-window request's candidates, as `add` gives them for
+        rows (split "test", member_id, job_id, at), looked up once for the member: the serving
+        path, which `add` would cost a pass over the whole log per request. `job_vectors`
+        (candidates x dim, zeros where missing): the GNN affinity's, when this history has it."""
+        lo = np.searchsorted(self.log.member, member_id, side="left")
+        hi = np.searchsorted(self.log.member, member_id, side="right")
+        end = lo + np.searchsorted(self.log.at[lo:hi], ns_array([at])[0], side="left")
+        engaged = np.unique(self.log.job[lo:end])
+        engaged = engaged[engaged >= 0]
+        cand = self.job_index.get_indexer(np.asarray(job_ids))
+        known = cand >= 0
+        same = np.zeros(len(cand), np.float32)
+        same[known] = np.isin(cand[known], engaged)
+        knn = np.zeros(len(cand), np.float32)
+        sim = self.similarity_before(self.split_start["test"])[cand[known]][:, engaged]
+        knn[known] = np.log1p(np.asarray(sim.sum(axis=1)).ravel())
+        out = {
+            HISTORY_ENGAGED: np.full(len(cand), np.log1p(len(engaged)), np.float32),
+            HISTORY_SAME_JOB: same,
+            HISTORY_ITEM_KNN: knn,
+        }
+        if self.history_vectors is not None:
+            last = self.history_vectors[max(lo, end - GNN_HISTORY_LENGTH) : end]
+            last = last[np.abs(last).sum(axis=1) > 0]  # a job with no vector then
+            cos = _unit_rows(np.asarray(job_vectors, np.float32)) @ last.T
+            zeros = np.zeros(len(cand), np.float32)
+            out[HISTORY_GNN_MAX] = cos.max(axis=1).astype(np.float32) if len(last) else zeros
+            out[HISTORY_GNN_MEAN] = cos.mean(axis=1).astype(np.float32) if len(last) else zeros
+        return out
+
     def _gnn_affinity(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Max and mean cosine of each row's candidate vector with the vectors of the member's
         last GNN_HISTORY_LENGTH engaged jobs (0 where either side has none)."""

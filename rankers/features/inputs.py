@@ -25,9 +25,8 @@ string Equal, which StringLookup's own mask_token would need.
 
 from __future__ import annotations
 
-import tensorflow as tf
-
 from rankers.features.plan import FeaturePlan
+from rankers.tf_runtime import tf
 
 
 class BagEmbedding(tf.keras.layers.Layer):

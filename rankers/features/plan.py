@@ -8,6 +8,7 @@ training and serving feed the models identically.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +150,35 @@ class FeaturePlan:
                 out[spec.name] = mat
         return out
 
+    def row_arrays(self, row: Mapping[str, object], names: list[str]) -> dict[str, np.ndarray]:
+        """`arrays` of a one-row frame, from a mapping of its values: equal to
+        `arrays(pd.DataFrame([row]), names)` without pandas' per-column work (~1 ms a feature
+        for one row; the serving path computes a member's inputs this way)."""
+        out = {}
+        for spec in self.specs:
+            if spec.name not in names:
+                continue
+            if spec.name not in row:
+                raise KeyError(f"feature column {spec.name!r} is missing from the row")
+            value = row[spec.name]
+            if spec.kind in ("id", "categorical"):
+                out[spec.name] = np.array([_string(value)], dtype=object)
+            elif spec.kind == "bag":
+                bag = np.full((1, self.bag_lengths[spec.name]), PAD, dtype=object)
+                toks = _tokens(value, spec.separator)[: bag.shape[1]]
+                bag[0, : len(toks)] = toks
+                out[spec.name] = bag
+            elif spec.kind == "numeric":
+                x = _number(value)
+                x = self.numeric_mean[spec.name] if np.isnan(x) else x
+                out[spec.name] = np.array([x], dtype=np.float32)
+            else:
+                mat = np.zeros((1, self.vector_dims[spec.name]), dtype=np.float32)
+                if _is_vector(value):
+                    mat[0] = np.asarray(value, dtype=np.float32)
+                out[spec.name] = mat
+        return out
+
     def to_json(self) -> str:
         d = {k: v for k, v in vars(self).items() if k != "specs"}
         return json.dumps({"specs": [s.to_dict() for s in self.specs], **d}, indent=1)
@@ -189,6 +219,29 @@ def _strings(col: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(col) and col.dropna().mod(1).eq(0).all():
         col = col.astype("Int64")
     return col.astype(object).where(col.notna(), "").astype(str)
+
+
+def _string(value: object) -> str:
+    """One value as `_strings` writes it in a column of that value alone."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number(value: object) -> float:
+    """One value as `pd.to_numeric(..., errors="coerce")` reads it (NaN: missing or not a
+    number)."""
+    if value is None or isinstance(value, str | bytes):
+        try:
+            return float(value) if value is not None else np.nan
+        except ValueError:
+            return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def _tokens(value: object, separator: str | None) -> list[str]:

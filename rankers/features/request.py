@@ -46,6 +46,11 @@ def words(text: object) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def query_words(tokens: list[str]) -> str:
+    """The `query__words` value of a query's words."""
+    return " ".join(tokens)
+
+
 def overlap(query_words: list[str], other: set[str]) -> float:
     """Share of distinct query words that appear in `other` (0 for an empty query)."""
     distinct = set(query_words)
@@ -90,22 +95,41 @@ def add_request_features(frame: pd.DataFrame, task: str) -> pd.DataFrame:
     if task not in ("search", "ebr", *PROFILE_OVERLAP_TASKS):
         return frame
     out = frame.copy()
+    tokens = None
     if task in ("search", "ebr"):
         tokens = [words(q) for q in _column(out, "query")]
-        out[QUERY_WORDS] = [" ".join(t) for t in tokens]
+        out[QUERY_WORDS] = [query_words(t) for t in tokens]
     if task == "ebr":  # two towers: no member-job inputs
         return out
-    job_title = word_sets(_column(out, JOB_TITLE))
-    job_skills = word_sets(_column(out, JOB_SKILLS))
-    if task == "search":
-        out[QUERY_TITLE_OVERLAP] = np.array(
-            [overlap(q, t) for q, t in zip(tokens, job_title, strict=True)], dtype=np.float32
-        )
-        out[QUERY_SKILL_OVERLAP] = np.array(
-            [overlap(q, s) for q, s in zip(tokens, job_skills, strict=True)], dtype=np.float32
-        )
+    member = None
     if task in PROFILE_OVERLAP_TASKS:
         member = word_sets(_column(out, MEMBER_TITLE), _column(out, MEMBER_SKILLS))
-        out[PROFILE_TITLE_OVERLAP] = overlap_counts(member, job_title)
-        out[PROFILE_SKILL_OVERLAP] = overlap_counts(member, job_skills)
+    job_title = word_sets(_column(out, JOB_TITLE))
+    job_skills = word_sets(_column(out, JOB_SKILLS))
+    for name, values in pair_overlaps(task, tokens, member, job_title, job_skills).items():
+        out[name] = values
+    return out
+
+
+def pair_overlaps(
+    task: str,
+    query_tokens: list[list[str]] | None,
+    member_words: list[frozenset[str]] | None,
+    job_title: list[frozenset[str]],
+    job_skills: list[frozenset[str]],
+) -> dict[str, np.ndarray]:
+    """The task's member-job and query-job overlap columns from per-row word sets (the query's
+    words, the member's title and skill words, the job's title words and skill words): what
+    `add_request_features` adds, for a caller holding the job word sets already (serving)."""
+    out = {}
+    if task == "search":
+        out[QUERY_TITLE_OVERLAP] = np.array(
+            [overlap(q, t) for q, t in zip(query_tokens, job_title, strict=True)], np.float32
+        )
+        out[QUERY_SKILL_OVERLAP] = np.array(
+            [overlap(q, s) for q, s in zip(query_tokens, job_skills, strict=True)], np.float32
+        )
+    if task in PROFILE_OVERLAP_TASKS:
+        out[PROFILE_TITLE_OVERLAP] = overlap_counts(member_words, job_title)
+        out[PROFILE_SKILL_OVERLAP] = overlap_counts(member_words, job_skills)
     return out

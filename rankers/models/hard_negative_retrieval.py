@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-import tensorflow_recommenders as tfrs
 
 from linksage.config import EbrNegatives
 from rankers.data.hard_negatives import MINING, first_hard_epoch
 from rankers.features.plan import FeaturePlan
 from rankers.models.networks import SAMPLING_PROBABILITY, TwoTowerRetrieval, sampling_probability
+from rankers.tf_runtime import tf, tfrs
 
 if TYPE_CHECKING:
     from rankers.data.hard_negatives import NegativePool

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-import tensorflow_recommenders as tfrs
 
 from linksage.config import RankerParams
 from rankers.features.inputs import encode, keras_inputs
 from rankers.features.plan import FeaturePlan
+from rankers.tf_runtime import tf, tfrs
 
 _RANKER = RankerParams()  # the defaults live once, in the config
 

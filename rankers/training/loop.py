@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-import tensorflow as tf
 from tqdm.auto import tqdm
+
+from rankers.tf_runtime import tf
 
 
 def make_deterministic(seed: int) -> None:

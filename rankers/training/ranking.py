@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from sklearn.metrics import log_loss, roc_auc_score
 
 from linksage.feature_store import feature_ts_columns
@@ -15,6 +14,7 @@ from rankers.data.frames import ChunkedFrame
 from rankers.export import check_parity, export_onnx
 from rankers.features.plan import FeaturePlan
 from rankers.models.networks import DCNRanker
+from rankers.tf_runtime import tf
 from rankers.training.loop import binary_cross_entropy, dataset, predict_batched, timed_fit
 from rankers.training.result import RunResult, best_epoch
 

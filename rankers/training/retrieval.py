@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from rankers.export import check_parity, export_onnx
 from rankers.features.plan import FeaturePlan
 from rankers.models.hard_negative_retrieval import positive_arrays, retrieval_model
+from rankers.tf_runtime import tf
 from rankers.training.loop import dataset, predict_batched, timed_fit, validation_dataset
 from rankers.training.result import RunResult, best_epoch
 from rankers.training.retrieval_eval import rank_requests, recall_at
