@@ -90,11 +90,11 @@ def main() -> None:
     import pandas as pd
     import redis
 
-    from gnn_encoder.nearline.events import event_to_json
-    from gnn_encoder.nearline.replay import events_from_tables
-    from gnn_encoder.nearline.sources import publish_redis
     from linksage.data.tables import read_tables
     from linksage.feature_store import apply_repo, ensure_repo, open_store, write_settings
+    from nearline.events import event_to_json
+    from nearline.replay import events_from_tables
+    from nearline.sources import publish_redis
     from tests.support.local_redis import local_redis_server
 
     with tempfile.TemporaryDirectory() as tmp, local_redis_server(tmp) as (host, port):
@@ -231,8 +231,8 @@ def _worker_entry(paths, port, refresh, sink, out, baseline) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from gnn_encoder.nearline.service import run_nearline
     from linksage.data.tables import read_tables
+    from nearline.service import run_nearline
 
     root = Path(paths["root"])
     tables = read_tables(root / "data", validate=False)

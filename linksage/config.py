@@ -298,7 +298,7 @@ class RetrievalSection(IndexParams):
 
 
 class NearlineSection(_Section):
-    """Nearline worker settings (gnn_encoder/nearline)."""
+    """Nearline worker settings (nearline)."""
 
     source: str = "file:events.jsonl"
     max_batch: int = Field(64, ge=1)

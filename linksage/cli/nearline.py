@@ -50,7 +50,7 @@ def replay_command(
     limit: int | None = typer.Option(None, "--limit", help="Publish at most this many events."),
 ) -> None:
     """Publish the test-window events from the tables in time order at --rate events/s."""
-    from gnn_encoder.nearline.replay import replay_to
+    from nearline.replay import replay_to
 
     cfg = load_config(config)
     if rate is not None and rate <= 0:
@@ -78,10 +78,10 @@ def nearline_command(
     stats: Path | None = typer.Option(None, "--stats", help="Write the worker's stats (JSON)."),
 ) -> None:
     """Run the nearline worker: events in, fresh embeddings pushed to the Feast online store."""
-    from gnn_encoder.nearline.service import run_nearline
     from linksage.cli.gnn import gnn_dir
     from linksage.data.datasource import load_tables
     from linksage.io import atomic_write_text
+    from nearline.service import run_nearline
 
     overrides = {"nearline.refresh": refresh} if refresh else None
     cfg = load_config(config, overrides)

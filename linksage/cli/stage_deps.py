@@ -83,7 +83,13 @@ def _nearline(cfg: ExperimentConfig) -> Consumes:
         config=_nearline_keys,
         inputs=lambda c: (
             _data_files(c)
-            + _gnn(c, "checkpoint.pt", "encoder_member.onnx", "encoder_job.onnx")
+            + _gnn(
+                c,
+                "checkpoint.pt",
+                "encoder_member.onnx",
+                "encoder_job.onnx",
+                "encoder_id_maps.json",
+            )
             + _repo(c, *_RANKER_REPO)
             if c.evaluation.nearline_ablation
             else []
@@ -155,7 +161,13 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
             ),
             inputs=lambda c: _data_files(c) + _gnn(c, "checkpoint.pt"),
             outputs=lambda c: (
-                _gnn(c, "embeddings_manifest.json", "encoder_member.onnx", "encoder_job.onnx")
+                _gnn(
+                    c,
+                    "embeddings_manifest.json",
+                    "encoder_member.onnx",
+                    "encoder_job.onnx",
+                    "encoder_id_maps.json",
+                )
                 + _repo(c, f"data/{DECODER_FILE}")
             ),
         ),

@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps
-from gnn_encoder.nearline.encoders import EgoEncoders
-from gnn_encoder.nearline.events import Event, MalformedEvent, event_nodes, parse_event
-from gnn_encoder.nearline.sinks import EmbeddingSink
-from gnn_encoder.nearline.sources import Delivery, EventSource
-from gnn_encoder.nearline.state import GraphState
-from gnn_encoder.nearline.updates import GraphDelta, Node, event_delta
+from nearline.encoders import EgoEncoders
+from nearline.events import Event, MalformedEvent, event_nodes, parse_event
+from nearline.sinks import EmbeddingSink
+from nearline.sources import Delivery, EventSource
+from nearline.state import GraphState
+from nearline.updates import GraphDelta, Node, event_delta
 
 Refresh = Literal["touched", "ego"]
 

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.graph import ENTITY_TYPES, EdgeType, SnapshotGraph
-from gnn_encoder.nearline.backends import KeyValueBackend
-from gnn_encoder.nearline.sources import Position
-from gnn_encoder.nearline.updates import GraphDelta, Node
+from nearline.backends import KeyValueBackend
+from nearline.sources import Position
+from nearline.updates import GraphDelta, Node
 
 _MARKER = "meta|last_applied"
 _APPLIED = "meta|applied_events"

@@ -11,14 +11,15 @@ import pandas as pd
 
 from gnn_encoder.graph import build_graph
 from gnn_encoder.id_maps import IdMaps, position_key
-from gnn_encoder.nearline.backends import RedisBackend, SqliteBackend
-from gnn_encoder.nearline.encoders import EgoEncoders
-from gnn_encoder.nearline.sinks import FeastSink
-from gnn_encoder.nearline.sources import FileSource, RedisStreamSource, parse_source_uri
-from gnn_encoder.nearline.state import GraphState, last_positions
-from gnn_encoder.nearline.worker import NearlineWorker, WorkerStats
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
+from nearline.artifacts import load_artifacts
+from nearline.backends import RedisBackend, SqliteBackend
+from nearline.encoders import EgoEncoders
+from nearline.sinks import FeastSink
+from nearline.sources import FileSource, RedisStreamSource, parse_source_uri
+from nearline.state import GraphState, last_positions
+from nearline.worker import NearlineWorker, WorkerStats
 
 
 def bootstrap_state(
@@ -94,13 +95,10 @@ def run_nearline(
     the snapshot at `start_time` on first start, push embeddings to the Feast online store.
     `trim_inputs=False` / `async_push=False` restore the slower paths (cap-padded ONNX inputs,
     synchronous `store.push`) for comparison (benchmarks/nearline.py --baseline)."""
-    from gnn_encoder.checkpoint import load_checkpoint
     from linksage.feature_store import apply_repo, ensure_repo, open_store
 
-    ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
-    encoders = EgoEncoders(
-        gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx", trim=trim_inputs
-    )
+    art = load_artifacts(gnn_dir)
+    encoders = EgoEncoders(art.member_encoder, art.job_encoder, trim=trim_inputs)
     source, backend = open_source_and_backend(
         source_uri, state_path=state_path, follow=not stop_when_idle, consumer=consumer
     )
@@ -111,14 +109,14 @@ def run_nearline(
             state,
             tables,
             time=start_time,
-            id_maps=ckpt.id_maps,
-            top_skills=ckpt.top_skills,
-            info={"model_version": ckpt.model_version},
+            id_maps=art.id_maps,
+            top_skills=art.top_skills,
+            info={"model_version": art.model_version},
         )
-    elif info.get("model_version") != ckpt.model_version:
+    elif info.get("model_version") != art.model_version:
         raise LinksageError(
             f"nearline state ({state_path if source_uri.startswith('file:') else source_uri}) was "
-            f"built for model {info.get('model_version')}, not {ckpt.model_version}; delete it"
+            f"built for model {info.get('model_version')}, not {art.model_version}; delete it"
         )
     store_kwargs = {
         "online_store": online_store,
@@ -128,14 +126,14 @@ def run_nearline(
     if not (repo_dir / "data" / "registry.db").exists():
         apply_repo(repo_dir, **store_kwargs)
     store = open_store(repo_dir, **store_kwargs)
-    sink = FeastSink(store, ckpt.model_version, sink_method, async_push=async_push)
+    sink = FeastSink(store, art.model_version, sink_method, async_push=async_push)
     worker = NearlineWorker(
         source=source,
         state=state,
         encoders=encoders,
         sink=sink,
-        id_maps=ckpt.id_maps,
-        top_skills=ckpt.top_skills,
+        id_maps=art.id_maps,
+        top_skills=art.top_skills,
         refresh=refresh,
         max_batch=max_batch,
     )
