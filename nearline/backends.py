@@ -7,7 +7,10 @@ transaction; `SqliteBackend(":memory:")` is the in-memory store of the embedded 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,15 +30,38 @@ class KeyValueBackend(Protocol):
         set_remove: dict[str, Iterable[str]] | None = None,
     ) -> None: ...
 
+    def lock(self) -> contextlib.AbstractContextManager:
+        """Held while a worker reads, merges and commits a batch (several workers, one store)."""
+        ...
+
     def close(self) -> None: ...
+
+
+# Deletes the lock only if it still holds our token (it may have expired and been taken).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
 class RedisBackend:
     """Keys under `prefix` in a Redis database; a commit is one MULTI/EXEC transaction."""
 
-    def __init__(self, client: Any, prefix: str = "linksage:state:"):
+    def __init__(self, client: Any, prefix: str = "linksage:state:", lock_timeout_s: float = 10.0):
         self.client = client  # redis.Redis (bytes responses)
         self.prefix = prefix
+        self.lock_timeout_s = lock_timeout_s
+
+    @contextlib.contextmanager
+    def lock(self):
+        """A Redis lock (SET NX PX) on the state. It expires after `lock_timeout_s`, so a
+        worker killed while holding it blocks the others that long at most; a batch commit
+        takes milliseconds, far below the timeout."""
+        key, token = self.prefix + "lock", uuid.uuid4().hex
+        ttl_ms = int(self.lock_timeout_s * 1000)
+        while not self.client.set(key, token, nx=True, px=ttl_ms):
+            time.sleep(0.0002)
+        try:
+            yield
+        finally:
+            self.client.eval(_RELEASE, 1, key, token)
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
@@ -109,6 +135,10 @@ class SqliteBackend:
                 "DELETE FROM sets WHERE k = ? AND m = ?",
                 ((k, m) for k, members in (set_remove or {}).items() for m in members),
             )
+
+    def lock(self):
+        """No lock: a SQLite state belongs to one worker process (file sources have one reader)."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         self.conn.close()

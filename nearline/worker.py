@@ -22,14 +22,28 @@ Timestamps (`stamp`): "event" stamps each embedding with the newest event that t
 (what the online store gets); "batch" stamps every embedding of a batch with the batch's newest
 event, so a row never predates an edge it contains (the offline nearline replay uses it).
 
-Delivery guarantees: the state commit records the batch's last position; a delivery at or before
-it (redelivered after a crash between commit and acknowledgement) is not applied again, but its
-nodes are re-embedded and re-pushed (idempotent). Malformed events and events about unknown
-members or jobs are dead-lettered with the reason; the worker never stops on them.
+Delivery guarantees: the state commit records the batch's last position (per consumer); a
+delivery at or before it (redelivered after a crash between commit and acknowledgement) is not
+applied again, but its nodes are re-embedded and re-pushed (idempotent). Malformed events and
+events about unknown members or jobs are dead-lettered with the reason; the worker never stops
+on them.
+
+Several workers (`shared=True`, one consumer each in the same Redis consumer group, one shared
+state; nearline/pool.py): a batch is applied under the state's lock after dropping the cached
+reads, and its embeddings' timestamps are claimed under the same lock
+(`GraphState.claim_stamps`), so the online store ends with the embedding computed after the
+last commit that touched each node. Building ego inputs, ONNX and the store write run unlocked,
+in parallel across workers. Position transitions (position A -> B) assume a member's position
+starts arrive in time order; two starts of one member read by two workers at once may link in
+the other order.
+
+Latency (`WorkerStats.latencies_s`): from the event's publication (`published_at`, stamped by
+the producer when the event happened) to the write of its batch's embeddings to the store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,7 +64,7 @@ Refresh = Literal["touched", "ego"]
 
 @dataclass
 class WorkerStats:
-    """Counters and per-event latencies (publish -> pushed, seconds) of a worker's life."""
+    """Counters and per-event latencies (event published -> its embeddings written, seconds)."""
 
     events: int = 0
     applied: int = 0
@@ -64,7 +78,7 @@ class WorkerStats:
 
     def summary(self) -> dict:
         lat = np.asarray(self.latencies_s) * 1000
-        pct = {f"p{q}_ms": float(np.percentile(lat, q)) for q in (50, 99)} if len(lat) else {}
+        pct = {f"p{q}_ms": float(np.percentile(lat, q)) for q in (50, 99, 99.9)} if len(lat) else {}
         return {
             "events": self.events,
             "applied": self.applied,
@@ -95,6 +109,7 @@ class NearlineWorker:
         max_batch: int = 64,
         stamp: Literal["event", "batch"] = "event",
         entities: tuple[str, ...] = ("member", "job"),
+        shared: bool = False,
     ):
         if refresh not in ("touched", "ego"):
             raise ValueError(f"refresh must be 'touched' or 'ego', got {refresh!r}")
@@ -106,6 +121,9 @@ class NearlineWorker:
         self.id_maps, self.top_skills = id_maps, top_skills
         self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
         self.entities = entities  # which node types are re-embedded and pushed
+        self.shared = shared  # other workers write the same state (one consumer group)
+        if shared and state.consumer != getattr(source, "consumer", state.consumer):
+            raise ValueError("a shared state must use the source's consumer name for its marker")
         self.stats = WorkerStats()
         self._marker = state.last_applied()
         self._applied_before: tuple[int, int] | None = self._marker
@@ -131,15 +149,45 @@ class NearlineWorker:
             return 0
         started = time.perf_counter()
         self.stats.events += len(deliveries)
-        good: list[tuple[Delivery, Event, GraphDelta]] = []
-        fresh: list[tuple[Delivery, Event, GraphDelta]] = []
+        parsed = []
         for d in deliveries:
             try:
                 event = parse_event(d.payload)
             except MalformedEvent as err:
                 self._dead_letter(d, str(err))
                 continue
-            item = (d, event, self._delta(event))
+            parsed.append((d, event, self._delta(event)))
+        with self.state.backend.lock() if self.shared else contextlib.nullcontext():
+            if self.shared:
+                self.state.refresh()  # other workers committed since: read the store again
+            good, changed = self._apply(parsed)
+            targets = self._targets(good, changed)
+            if self.stamp == "event" and targets:
+                stamps = self.state.claim_stamps({n: t.value for n, t in targets.items()})
+                targets = {n: pd.Timestamp(stamps[n], tz="UTC") for n in targets}
+        # ego inputs, ONNX and the store write run outside the lock: the inputs hold at least
+        # every edge committed so far (see GraphState.claim_stamps)
+        for entity in self.entities:
+            ids = sorted(i for (t, i) in targets if t == entity)
+            if ids:
+                vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
+                stamps = [targets[(entity, i)] for i in ids]
+                self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
+                self.stats.embeddings += len(ids)
+        written = time.time()  # every embedding of the batch is in the store now
+        self.source.ack([d for d, _, _ in good])
+        self.stats.latencies_s += [written - d.published_at for d, _, _ in good if d.published_at]
+        self.stats.batches += 1
+        self.stats.busy_s += time.perf_counter() - started
+        return len(deliveries)
+
+    def _apply(self, parsed) -> tuple[list, set[Node]]:
+        """Apply the new events of a batch to the state; return (events to re-embed for,
+        nodes whose lists changed). Redeliveries at or before the marker are not applied again
+        (but re-embedded); events about unknown nodes are dead-lettered."""
+        good, fresh = [], []
+        for item in parsed:
+            d = item[0]
             if self._marker is not None and d.position <= self._marker:
                 self.stats.redelivered += 1  # applied before a crash; re-embed, never re-apply
                 missing = [n for n in item[2].requires if not self.state.has_nodes([n])[0]]
@@ -149,34 +197,20 @@ class NearlineWorker:
                 good.append(item)
             else:
                 fresh.append(item)
-        changed: set[Node] = set()
         self._applied_before = self._marker
-        if fresh:
-            position = max(d.position for d, _, _ in fresh)
-            result = self.state.apply([delta for _, _, delta in fresh], position)
-            self._marker = position
-            rejected = dict(result.rejected)
-            for i, item in enumerate(fresh):
-                if i in rejected:
-                    self._dead_letter(item[0], rejected[i])
-                else:
-                    good.append(item)
-                    self.stats.applied += 1
-            changed = result.changed | result.new_nodes
-        targets = self._targets(good, changed)
-        for entity in self.entities:
-            ids = sorted(i for (t, i) in targets if t == entity)
-            if ids:
-                vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
-                stamps = [targets[(entity, i)] for i in ids]
-                self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
-                self.stats.embeddings += len(ids)
-        self.source.ack([d for d, _, _ in good])
-        now = time.time()
-        self.stats.latencies_s += [now - d.published_at for d, _, _ in good if d.published_at]
-        self.stats.batches += 1
-        self.stats.busy_s += time.perf_counter() - started
-        return len(deliveries)
+        if not fresh:
+            return good, set()
+        position = max(d.position for d, _, _ in fresh)
+        result = self.state.apply([delta for _, _, delta in fresh], position)
+        self._marker = position
+        rejected = dict(result.rejected)
+        for i, item in enumerate(fresh):
+            if i in rejected:
+                self._dead_letter(item[0], rejected[i])
+            else:
+                good.append(item)
+                self.stats.applied += 1
+        return good, result.changed | result.new_nodes
 
     def _targets(self, good, changed: set[Node]) -> dict[Node, pd.Timestamp]:
         """Members and jobs to re-embed, each with the timestamp to stamp on its embedding."""

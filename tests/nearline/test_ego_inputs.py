@@ -57,7 +57,7 @@ def test_onnx_embeddings_equal_the_embed_stage(snapshot, tmp_path, aggregation):
 
 def test_the_worker_modules_load_without_torch():
     code = (
-        "import sys, nearline.service, nearline.freshness\n"
+        "import sys, nearline.service, nearline.freshness, nearline.pool\n"
         "bad = [m for m in ('torch', 'torch_geometric', 'tensorflow', 'tf_keras') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
