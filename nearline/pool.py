@@ -124,6 +124,11 @@ def merge_summaries(summaries: list[dict]) -> dict:
         for k, v in s["dead_letter_reasons"].items():
             reasons[k] = reasons.get(k, 0) + v
     merged["dead_letter_reasons"] = reasons
+    stages: dict[str, float] = {}
+    for s in summaries:
+        for k, v in s.get("stage_s", {}).items():
+            stages[k] = stages.get(k, 0.0) + v
+    merged["stage_s"] = stages
     lat = np.concatenate([np.asarray(s["latencies_s"], float) for s in summaries] or [[]]) * 1000
     for q in (50, 99, 99.9):
         merged[f"p{q}_ms"] = float(np.percentile(lat, q)) if len(lat) else None

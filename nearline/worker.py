@@ -75,6 +75,7 @@ class WorkerStats:
     embeddings: int = 0
     latencies_s: list[float] = field(default_factory=list)
     busy_s: float = 0.0
+    stage_s: dict[str, float] = field(default_factory=dict)  # busy time by stage of a batch
 
     def summary(self) -> dict:
         lat = np.asarray(self.latencies_s) * 1000
@@ -88,9 +89,26 @@ class WorkerStats:
             "batches": self.batches,
             "embeddings": self.embeddings,
             "busy_s": self.busy_s,
+            "stage_s": {k: round(v, 3) for k, v in self.stage_s.items()},
             "events_per_busy_s": self.events / self.busy_s if self.busy_s else None,
             **pct,
         }
+
+
+class _StageClock:
+    """Adds the time since the last lap to `into[stage]` (a batch's time by stage)."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into, self.start = into, time.perf_counter()
+        self.last = self.start
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = self.into.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
 
 
 class NearlineWorker:
@@ -147,7 +165,7 @@ class NearlineWorker:
         deliveries = self.source.read(self.max_batch, block_ms)
         if not deliveries:
             return 0
-        started = time.perf_counter()
+        clock = _StageClock(self.stats.stage_s)
         self.stats.events += len(deliveries)
         parsed = []
         for d in deliveries:
@@ -157,7 +175,9 @@ class NearlineWorker:
                 self._dead_letter(d, str(err))
                 continue
             parsed.append((d, event, self._delta(event)))
+        clock.lap("parse")
         with self.state.backend.lock() if self.shared else contextlib.nullcontext():
+            clock.lap("lock wait")
             if self.shared:
                 self.state.refresh()  # other workers committed since: read the store again
             good, changed = self._apply(parsed)
@@ -165,20 +185,24 @@ class NearlineWorker:
             if self.stamp == "event" and targets:
                 stamps = self.state.claim_stamps({n: t.value for n, t in targets.items()})
                 targets = {n: pd.Timestamp(stamps[n], tz="UTC") for n in targets}
+            clock.lap("apply")
         # ego inputs, ONNX and the store write run outside the lock: the inputs hold at least
         # every edge committed so far (see GraphState.claim_stamps)
         for entity in self.entities:
             ids = sorted(i for (t, i) in targets if t == entity)
             if ids:
                 vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
+                clock.lap("embed")
                 stamps = [targets[(entity, i)] for i in ids]
                 self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
+                clock.lap("store write")
                 self.stats.embeddings += len(ids)
         written = time.time()  # every embedding of the batch is in the store now
         self.source.ack([d for d, _, _ in good])
+        clock.lap("ack")
         self.stats.latencies_s += [written - d.published_at for d, _, _ in good if d.published_at]
         self.stats.batches += 1
-        self.stats.busy_s += time.perf_counter() - started
+        self.stats.busy_s += clock.total()
         return len(deliveries)
 
     def _apply(self, parsed) -> tuple[list, set[Node]]:
