@@ -37,6 +37,15 @@ class KeyValueBackend(Protocol):
     def close(self) -> None: ...
 
 
+_CHANGES = "changes"  # stream of the keys each shared-state commit wrote
+_LOG_LEN = 100_000  # entries kept: a worker idle for longer re-reads everything
+
+
+def _stream_id(entry_id: bytes) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
 # Deletes the lock only if it still holds our token (it may have expired and been taken).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
@@ -74,8 +83,12 @@ class RedisBackend:
             pipe.smembers(self.prefix + k)
         return [{m.decode() if isinstance(m, bytes) else m for m in r} for r in pipe.execute()]
 
-    def commit(self, puts, set_add=None, set_remove=None) -> None:
+    def commit(self, puts, set_add=None, set_remove=None, log: bool = False) -> bytes | None:
+        """One MULTI/EXEC. `log`: also append the written keys to the change log (in the same
+        transaction) and return the entry's id (see `changes_since`)."""
         pipe = self.client.pipeline(transaction=True)
+        if log and puts:
+            pipe.xadd(self.prefix + _CHANGES, {"keys": "\n".join(puts)}, maxlen=_LOG_LEN)
         if puts:
             pipe.mset({self.prefix + k: v for k, v in puts.items()})
         for k, members in (set_add or {}).items():
@@ -84,7 +97,27 @@ class RedisBackend:
         for k, members in (set_remove or {}).items():
             if members := list(members):
                 pipe.srem(self.prefix + k, *members)
-        pipe.execute()
+        done = pipe.execute()
+        return done[0] if log and puts else None
+
+    def changes_since(
+        self, after: bytes | None
+    ) -> tuple[bytes, list[tuple[bytes, list[str]]] | None]:
+        """(the change log's newest id, the entries after `after`); the entries are None when
+        unknown: no `after` yet, or entries after it were trimmed from the log (then a reader
+        must forget everything it cached)."""
+        key = self.prefix + _CHANGES
+        newest = self.client.xrevrange(key, count=1)
+        latest = newest[0][0] if newest else b"0-0"
+        if after is None:
+            return latest, None
+        entries = self.client.xrange(key, min=b"(" + after, max=latest) if latest != after else []
+        oldest = self.client.xrange(key, count=1)
+        # `after` itself trimmed (or, from an empty log, a full log): entries may be missing
+        lost = bool(oldest) and _stream_id(oldest[0][0]) > _stream_id(after)
+        if lost and (after != b"0-0" or self.client.xlen(key) >= _LOG_LEN):
+            return latest, None
+        return latest, [(i, f[b"keys"].decode().split("\n")) for i, f in entries]
 
     def close(self) -> None:
         self.client.close()

@@ -112,15 +112,31 @@ class GraphState:
         self.cap = cap
         self.skill_nodes = skill_nodes
         self.consumer = consumer  # whose "last applied" marker this state reads and writes
+        self.shared = False  # other workers write too: log each commit's keys (see refresh)
         self._cache: dict[str, object] = {}
+        self._seen: bytes | None = None  # newest change-log entry `refresh` has read
+        self._own: set[bytes] = set()  # change-log entries of this state's own commits
 
     def refresh(self) -> None:
-        """Forget cached reads (another worker may have written since); keeps the bootstrap
-        info, which never changes."""
-        info = self._cache.get(_INFO)
-        self._cache.clear()
-        if info is not None:
-            self._cache[_INFO] = info
+        """Forget the cached reads other workers have changed since the last refresh, read
+        from the backend's change log (`RedisBackend.changes_since`); everything but the
+        bootstrap info when the log cannot tell. Call it under the backend's lock."""
+        since = getattr(self.backend, "changes_since", None)
+        entries = None
+        if since is not None:
+            self._seen, entries = since(self._seen)
+        if entries is None:
+            info = self._cache.get(_INFO)
+            self._cache.clear()
+            if info is not None:
+                self._cache[_INFO] = info
+            return
+        for entry_id, keys in entries:
+            if entry_id in self._own:
+                self._own.discard(entry_id)  # our own commit: the cache holds what it wrote
+                continue
+            for k in keys:
+                self._cache.pop(k, None)
 
     # ---- reads (NeighbourLookup / FeatureLookup) ---------------------------------------------
 
@@ -305,7 +321,10 @@ class GraphState:
         puts[_MARKER + self.consumer] = f"{position[0]}-{position[1]}".encode()
         accepted = len(deltas) - len(result.rejected)
         puts[_APPLIED] = str(self.applied_events() + accepted).encode()
-        self.backend.commit(puts, set_add, set_remove)
+        if self.shared:
+            self._own.add(self.backend.commit(puts, set_add, set_remove, log=True))
+        else:
+            self.backend.commit(puts, set_add, set_remove)
         self._cache.update(decoded)
         return result
 

@@ -139,7 +139,7 @@ class NearlineWorker:
         self.id_maps, self.top_skills = id_maps, top_skills
         self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
         self.entities = entities  # which node types are re-embedded and pushed
-        self.shared = shared  # other workers write the same state (one consumer group)
+        self.shared = state.shared = shared  # other workers write the same state
         if shared and state.consumer != getattr(source, "consumer", state.consumer):
             raise ValueError("a shared state must use the source's consumer name for its marker")
         self.stats = WorkerStats()
@@ -179,7 +179,7 @@ class NearlineWorker:
         with self.state.backend.lock() if self.shared else contextlib.nullcontext():
             clock.lap("lock wait")
             if self.shared:
-                self.state.refresh()  # other workers committed since: read the store again
+                self.state.refresh()  # forget what other workers changed since our last batch
             good, changed = self._apply(parsed)
             targets = self._targets(good, changed)
             if self.stamp == "event" and targets:

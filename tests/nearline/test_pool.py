@@ -189,3 +189,21 @@ def test_cli_pool_of_two_processes(nearline_experiment, redis_server, redis_clie
     assert bad.returncode != 0
     assert "nearline.workers" in bad.stderr.decode() + bad.stdout.decode()
     assert "Traceback" not in bad.stderr.decode()
+
+
+def test_refresh_forgets_exactly_what_the_change_log_names(redis_server):
+    host, port = redis_server
+    mine = GraphState(RedisBackend(redis.Redis(host=host, port=port), prefix="t:"), cap=CAP)
+    mine.shared = True
+    other = RedisBackend(redis.Redis(host=host, port=port), prefix="t:")
+
+    def vec(v: float) -> bytes:
+        return np.full(2, v, np.float32).tobytes()
+
+    other.commit({"f|job|1": vec(1), "f|job|2": vec(2)}, log=True)
+    mine.refresh()  # the first refresh forgets everything and notes where the log stands
+    np.testing.assert_array_equal(mine.features("job", [1, 2]), [[1, 1], [2, 2]])
+    other.commit({"f|job|2": vec(20)}, log=True)  # another worker's commit
+    other.commit({"f|job|1": vec(10)})  # a write the log does not name (no worker does that)
+    mine.refresh()
+    np.testing.assert_array_equal(mine.features("job", [1, 2]), [[1, 1], [20, 20]])
