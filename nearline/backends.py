@@ -30,8 +30,8 @@ class KeyValueBackend(Protocol):
         set_remove: dict[str, Iterable[str]] | None = None,
     ) -> None: ...
 
-    def lock(self) -> contextlib.AbstractContextManager:
-        """Held while a worker reads, merges and commits a batch (several workers, one store)."""
+    def lock(self, name: str = "state") -> contextlib.AbstractContextManager:
+        """Held while a worker commits a batch ("state") or writes the online store ("write")."""
         ...
 
     def close(self) -> None: ...
@@ -59,11 +59,14 @@ class RedisBackend:
         self.lock_timeout_s = lock_timeout_s
 
     @contextlib.contextmanager
-    def lock(self):
-        """A Redis lock (SET NX PX) on the state. It expires after `lock_timeout_s`, so a
-        worker killed while holding it blocks the others that long at most; a batch commit
-        takes milliseconds, far below the timeout."""
-        key, token = self.prefix + "lock", uuid.uuid4().hex
+    def lock(self, name: str = "state"):
+        """A Redis lock (SET NX PX) named `name` ("state": a batch's commit; "write": the online
+        store write). It expires after `lock_timeout_s`, so a worker killed while holding it
+        blocks the others that long at most; what it guards takes milliseconds."""
+        key, token = (
+            self.prefix + "lock" + ("" if name == "state" else f":{name}"),
+            uuid.uuid4().hex,
+        )
         ttl_ms = int(self.lock_timeout_s * 1000)
         while not self.client.set(key, token, nx=True, px=ttl_ms):
             time.sleep(0.0002)
@@ -169,7 +172,7 @@ class SqliteBackend:
                 ((k, m) for k, members in (set_remove or {}).items() for m in members),
             )
 
-    def lock(self):
+    def lock(self, name: str = "state"):
         """No lock: a SQLite state belongs to one worker process (file sources have one reader)."""
         return contextlib.nullcontext()
 

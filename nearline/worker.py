@@ -32,8 +32,10 @@ Several workers (`shared=True`, one consumer each in the same Redis consumer gro
 state; nearline/pool.py): a batch is applied under the state's lock after dropping the cached
 reads, and its embeddings' timestamps are claimed under the same lock
 (`GraphState.claim_stamps`), so the online store ends with the embedding computed after the
-last commit that touched each node. Building ego inputs, ONNX and the store write run unlocked,
-in parallel across workers. Position transitions (position A -> B) assume a member's position
+last commit that touched each node. Building ego inputs and ONNX run unlocked,
+in parallel across workers; the online store writes take turns under a second lock (Feast's
+Redis store reads the stored timestamp, then writes: two workers at once could let the older
+row win). Position transitions (position A -> B) assume a member's position
 starts arrive in time order; two starts of one member read by two workers at once may link in
 the other order.
 
@@ -188,15 +190,21 @@ class NearlineWorker:
             clock.lap("apply")
         # ego inputs, ONNX and the store write run outside the lock: the inputs hold at least
         # every edge committed so far (see GraphState.claim_stamps)
+        rows = []
         for entity in self.entities:
             ids = sorted(i for (t, i) in targets if t == entity)
             if ids:
                 vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
-                clock.lap("embed")
-                stamps = [targets[(entity, i)] for i in ids]
+                rows.append((entity, ids, vectors, [targets[(entity, i)] for i in ids]))
+        clock.lap("embed")
+        # Feast's Redis store compares timestamps and writes in two round trips: two workers
+        # writing one key at once could let the older row win, so writes take turns
+        with self.state.backend.lock("write") if self.shared else contextlib.nullcontext():
+            clock.lap("lock wait")
+            for entity, ids, vectors, stamps in rows:
                 self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
-                clock.lap("store write")
                 self.stats.embeddings += len(ids)
+        clock.lap("store write")
         written = time.time()  # every embedding of the batch is in the store now
         self.source.ack([d for d, _, _ in good])
         clock.lap("ack")
