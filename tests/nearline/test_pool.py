@@ -185,10 +185,14 @@ def test_cli_pool_of_two_processes(nearline_experiment, redis_server, redis_clie
     for j, v in zip(jobs, rows["embedding"], strict=True):
         np.testing.assert_allclose(v, batch[("job", j)], atol=1e-4, err_msg=f"job {j}")
 
-    bad = subprocess.run([*cmd, "--workers", "0"], env=env, capture_output=True, timeout=120)
-    assert bad.returncode != 0
-    assert "nearline.workers" in bad.stderr.decode() + bad.stdout.decode()
-    assert "Traceback" not in bad.stderr.decode()
+    for args, message in (
+        (["--workers", "0"], "nearline.workers"),
+        (["--workers", "2", "--source", "file:events.jsonl"], "needs a redis:// source"),
+    ):
+        bad = subprocess.run([*cmd[:4], *args], env=env, capture_output=True, timeout=120)
+        assert bad.returncode != 0, args
+        out = bad.stderr.decode() + bad.stdout.decode()
+        assert message in out and "Traceback" not in out, out[-2000:]
 
 
 def test_refresh_forgets_exactly_what_the_change_log_names(redis_server):
