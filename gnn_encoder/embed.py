@@ -29,7 +29,7 @@ from gnn_encoder.decoders import frozen_decoder
 from gnn_encoder.features import feature_dims
 from gnn_encoder.graph import build_graph
 from gnn_encoder.inference import embed_graph
-from gnn_encoder.onnx_export import export_ego_onnx
+from gnn_encoder.onnx_export import export_ego_onnx, write_id_maps_file
 from linksage import artifacts
 from linksage.data.tables import Tables
 from linksage.feature_store.decoder import write_decoder
@@ -143,7 +143,8 @@ def _existing_at(tables: Tables, graph, emb: dict, s: pd.Timestamp):
 
 
 def _export_encoders(ckpt, gnn_dir: Path) -> None:
-    """The member and job ego-graph encoders as ONNX (what the nearline worker runs)."""
+    """The member and job ego-graph encoders as ONNX (what the nearline worker runs), and the
+    id maps file beside them (so the worker never opens the torch checkpoint)."""
     dims = feature_dims(ckpt.id_maps)
     for target in ("member", "job"):
         export_ego_onnx(
@@ -154,3 +155,6 @@ def _export_encoders(ckpt, gnn_dir: Path) -> None:
             feature_dims=dims,
             skill_nodes=ckpt.skill_nodes,
         )
+    write_id_maps_file(
+        gnn_dir, ckpt.id_maps, top_skills=ckpt.top_skills, model_version=ckpt.model_version
+    )

@@ -18,8 +18,10 @@ import torch
 
 from gnn_encoder.ego import EgoEncoder, ego_slots, input_names
 from gnn_encoder.graph import ENTITY_TYPES
+from gnn_encoder.id_maps import IdMaps
 from gnn_encoder.model import LinkSageEncoder
-from linksage.io import atomic_path
+from linksage import artifacts
+from linksage.io import atomic_path, atomic_write_text
 
 
 def example_inputs(
@@ -94,3 +96,18 @@ def run_onnx(path: Path | str, inputs: dict[str, np.ndarray]) -> np.ndarray:
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return sess.run(["embedding"], inputs)[0]
+
+
+ID_MAPS_FILE = artifacts.ENCODER_ID_MAPS
+
+
+def write_id_maps_file(
+    directory: Path | str, id_maps: IdMaps, *, top_skills: int, model_version: str
+) -> Path:
+    """`encoder_id_maps.json` beside the ONNX encoders: what a consumer of the encoders (the
+    nearline worker, nearline/artifacts.py) needs to map events to their inputs, without
+    opening the torch checkpoint."""
+    path = Path(directory) / ID_MAPS_FILE
+    data = {"model_version": model_version, "top_skills": top_skills, "id_maps": id_maps.to_dict()}
+    atomic_write_text(path, json.dumps(data))
+    return path

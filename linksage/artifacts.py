@@ -20,6 +20,8 @@ CHECKPOINT = "checkpoint.pt"
 GNN_METRICS = "metrics.json"
 EMBEDDINGS_MANIFEST = "embeddings_manifest.json"
 ENCODERS_ONNX = ("encoder_member.onnx", "encoder_job.onnx")
+# beside the encoders: the id maps the nearline worker needs without the torch checkpoint
+ENCODER_ID_MAPS = "encoder_id_maps.json"
 
 _SEED_DIR = "seed{seed}"
 _SEED_DIR_RE = re.compile(r"seed(\d+)")

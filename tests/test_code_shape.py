@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = (
     "linksage",
     "gnn_encoder",
+    "nearline",
     "rankers",
     "evaluation",
     "retrieval",

@@ -19,12 +19,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gnn_encoder.nearline.freshness import nearline_job_embeddings
 from linksage import artifacts
 from linksage.errors import LinksageError
 from linksage.feature_store.decoder import DECODER_FILE
 from linksage.io import write_parquet
 from linksage.tasks import NEARLINE_ARM, NEARLINE_TASKS
+from nearline.freshness import nearline_job_embeddings
 
 _REPO_DATA = (
     "member_profile.parquet",

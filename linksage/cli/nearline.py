@@ -51,7 +51,7 @@ def replay_command(
     limit: int | None = typer.Option(None, "--limit", help="Publish at most this many events."),
 ) -> None:
     """Publish the test-window events from the tables in time order at --rate events/s."""
-    from gnn_encoder.nearline.replay import replay_to
+    from nearline.replay import replay_to
 
     cfg = load_config(config)
     if rate is not None and rate <= 0:
@@ -77,15 +77,21 @@ def nearline_command(
     until_idle: bool = typer.Option(False, "--until-idle", help="Stop when no event is waiting."),
     max_events: int | None = typer.Option(None, "--max-events", help="Stop after N events."),
     stats: Path | None = typer.Option(None, "--stats", help="Write the worker's stats (JSON)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Worker processes in the consumer group (default: config)."
+    ),
 ) -> None:
     """Run the nearline worker: events in, fresh embeddings pushed to the Feast online store."""
-    from gnn_encoder.nearline.service import run_nearline
     from linksage.cli.gnn import gnn_dir
     from linksage.data.datasource import load_tables
     from linksage.io import atomic_write_text
+    from nearline.pool import run_pool
+    from nearline.service import run_nearline
 
-    overrides = {"nearline.refresh": refresh} if refresh else None
-    cfg = load_config(config, overrides)
+    overrides = {"nearline.refresh": refresh} if refresh else {}
+    if workers is not None:
+        overrides["nearline.workers"] = workers
+    cfg = load_config(config, overrides or None)
     uri = source or cfg.nearline.source
     stem = Path(uri.removeprefix("file:")).stem if uri.startswith("file:") else "redis"
     out = nearline_dir(cfg)
@@ -99,7 +105,7 @@ def nearline_command(
             end="",
         )
 
-    result = run_nearline(
+    kwargs = dict(
         source_uri=uri,
         tables=tables,
         gnn_dir=gnn_dir(cfg),
@@ -113,9 +119,11 @@ def nearline_command(
         stop_when_idle=until_idle,
         max_events=max_events,
         consumer=cfg.nearline.consumer,
-        on_batch=show,
     )
-    summary = result.summary()
+    if cfg.nearline.workers > 1:
+        summary = run_pool(workers=cfg.nearline.workers, **kwargs)
+    else:
+        summary = run_nearline(**kwargs, on_batch=show).summary()
     console.print()
     console.print(json.dumps(summary, indent=2))
     if stats is not None:

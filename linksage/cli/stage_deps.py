@@ -91,7 +91,7 @@ def _nearline(cfg: ExperimentConfig) -> Consumes:
         config=_nearline_keys,
         inputs=lambda c: (
             _data_files(c)
-            + _gnn(c, artifacts.CHECKPOINT, *artifacts.ENCODERS_ONNX)
+            + _gnn(c, artifacts.CHECKPOINT, *artifacts.ENCODERS_ONNX, artifacts.ENCODER_ID_MAPS)
             + _repo(c, *_RANKER_REPO)
             if c.evaluation.nearline_ablation
             else []
@@ -170,7 +170,12 @@ def stage_consumes(cfg: ExperimentConfig) -> dict[str, Consumes]:
             ),
             inputs=lambda c: _data_files(c) + _gnn(c, artifacts.CHECKPOINT),
             outputs=lambda c: (
-                _gnn(c, artifacts.EMBEDDINGS_MANIFEST, *artifacts.ENCODERS_ONNX)
+                _gnn(
+                    c,
+                    artifacts.EMBEDDINGS_MANIFEST,
+                    *artifacts.ENCODERS_ONNX,
+                    artifacts.ENCODER_ID_MAPS,
+                )
                 + _repo(c, f"data/{DECODER_FILE}")
             ),
         ),

@@ -10,7 +10,7 @@ from linksage.config.base import Section
 
 
 class NearlineSection(Section):
-    """Nearline worker settings (gnn_encoder/nearline)."""
+    """Nearline worker settings (nearline/)."""
 
     source: str = "file:events.jsonl"
     max_batch: int = Field(64, ge=1)
@@ -20,7 +20,8 @@ class NearlineSection(Section):
         description="re-embed the member and job of each event (touched), or every member and "
         "job whose 2-hop ego graph changed (ego: exact, costlier)",
     )
-    consumer: str = Field("worker-1", description="Redis consumer-group member name")
+    consumer: str = Field("worker-1", description="Redis consumer name (N workers: NAME-1..N)")
+    workers: int = Field(1, ge=1, le=64, description="processes in one Redis consumer group")
     availability_delay_s: float = Field(
         1.0,
         ge=0,

@@ -43,6 +43,15 @@ def test_manifest_max_edge_time_before_each_snapshot_and_onnx_written(tiny_run):
         assert pd.Timestamp(snap["max_edge_time"]) < pd.Timestamp(snap["time"])
     assert (gnn_dir(cfg) / "encoder_member.onnx").stat().st_size > 0
     assert (gnn_dir(cfg) / "encoder_job.onnx").stat().st_size > 0
+    # the id maps file beside them: what the nearline worker reads instead of the checkpoint
+    from gnn_encoder.checkpoint import load_checkpoint
+    from nearline.artifacts import load_artifacts
+
+    ckpt = load_checkpoint(gnn_dir(cfg) / "checkpoint.pt")
+    art = load_artifacts(gnn_dir(cfg))
+    assert art.model_version == ckpt.model_version == manifest["model_version"]
+    assert art.top_skills == ckpt.top_skills
+    assert art.id_maps.to_dict() == ckpt.id_maps.to_dict()
 
 
 def test_new_job_gets_nonzero_embedding_in_the_first_snapshot_after_posting(tiny_run, tiny_tables):

@@ -26,7 +26,7 @@ def vocab(tables, before):
 
 def export_encoders(encoder, id_maps, directory, cap: int):
     """The ONNX ego encoders of `encoder` written into `directory`, loaded (EgoEncoders)."""
-    from gnn_encoder.nearline.encoders import EgoEncoders
+    from nearline.encoders import EgoEncoders
     from tests.support.random_checkpoint import export_ego_encoders
 
     paths = export_ego_encoders(encoder, id_maps, directory, cap)
@@ -47,9 +47,9 @@ def batch_embeddings(encoder, tables, id_maps, *, time, cap: int) -> dict:
 
 def fresh_state(tables, id_maps, *, time, cap: int, backend=None):
     """A GraphState bootstrapped from `tables` at `time` (in-memory SQLite unless `backend`)."""
-    from gnn_encoder.nearline.backends import SqliteBackend
-    from gnn_encoder.nearline.service import bootstrap_state
-    from gnn_encoder.nearline.state import GraphState
+    from nearline.backends import SqliteBackend
+    from nearline.service import bootstrap_state
+    from nearline.state import GraphState
 
     state = GraphState(backend or SqliteBackend(":memory:"), cap=cap)
     bootstrap_state(state, tables, time=time, id_maps=id_maps, top_skills=5, info={})
@@ -98,7 +98,10 @@ def nearline_experiment(tmp_path, tiny_data_dir):
         neighbour_cap=NEARLINE_CAP,
         t_gnn_end=cfg.windows.t_gnn_end,
     )
-    export_ego_encoders(encoder, id_maps, gnn, NEARLINE_CAP)
+    from gnn_encoder.checkpoint import model_version
+
+    version = model_version(gnn / "checkpoint.pt")
+    export_ego_encoders(encoder, id_maps, gnn, NEARLINE_CAP, model_version=version)
     repo = ensure_repo(cfg.feast.repo_dir)
     write_settings(repo, ttl_days=30, embedding_dim=4)
     apply_repo(repo)

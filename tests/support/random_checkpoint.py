@@ -84,11 +84,16 @@ def save_random_checkpoint(
     return encoder
 
 
-def export_ego_encoders(encoder, id_maps, directory: Path, cap: int) -> dict[str, Path]:
-    """`encoder_member.onnx` and `encoder_job.onnx` in `directory`; {target: path}."""
+def export_ego_encoders(
+    encoder, id_maps, directory: Path, cap: int, *, model_version: str | None = None
+) -> dict[str, Path]:
+    """`encoder_member.onnx` and `encoder_job.onnx` in `directory`; {target: path}. With
+    `model_version`, also the id maps file beside them (as `linksage embed` writes it)."""
     from gnn_encoder.features import feature_dims
-    from gnn_encoder.onnx_export import export_ego_onnx
+    from gnn_encoder.onnx_export import export_ego_onnx, write_id_maps_file
 
+    if model_version is not None:
+        write_id_maps_file(directory, id_maps, top_skills=5, model_version=model_version)
     return {
         target: export_ego_onnx(
             encoder,

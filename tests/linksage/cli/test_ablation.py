@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from gnn_encoder.nearline.replay import events_from_tables
 from linksage.cli.ablation import build_nearline_repo, nearline_job_embeddings
+from nearline.replay import events_from_tables
 from tests.support.nearline import NEARLINE_CAP, batch_embeddings
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from gnn_encoder.nearline.events import (
+from linksage.data.tables import Tables
+from linksage.io import atomic_write_text
+from linksage.timeutil import utc_series
+from nearline.events import (
     Engagement,
     Event,
     JobPosted,
@@ -23,9 +26,6 @@ from gnn_encoder.nearline.events import (
     RecruiterAction,
     event_to_json,
 )
-from linksage.data.tables import Tables
-from linksage.io import atomic_write_text
-from linksage.timeutil import utc_series
 
 _ORDER = {
     "member_joined": 0,
@@ -207,8 +207,8 @@ def replay_to(
     or file:PATH, appended) at `rate` events/s. Returns (events published, achieved rate)."""
     from rich.progress import Progress
 
-    from gnn_encoder.nearline.sources import parse_source_uri, publish_redis
     from linksage.data.datasource import load_tables
+    from nearline.sources import parse_source_uri, publish_redis
 
     kind, args = parse_source_uri(target)
     tables = load_tables(data, data_dir, validate=False)

@@ -15,16 +15,16 @@ import pandas as pd
 import pytest
 import redis
 
-from gnn_encoder.nearline.backends import RedisBackend
-from gnn_encoder.nearline.events import event_to_json
-from gnn_encoder.nearline.replay import events_from_tables
-from gnn_encoder.nearline.service import bootstrap_state
-from gnn_encoder.nearline.sinks import RecordingSink
-from gnn_encoder.nearline.sources import RedisStreamSource, publish_redis
-from gnn_encoder.nearline.state import GraphState
-from gnn_encoder.nearline.worker import NearlineWorker
+from nearline.backends import RedisBackend
+from nearline.events import event_to_json
+from nearline.replay import events_from_tables
+from nearline.service import bootstrap_state
+from nearline.sinks import RecordingSink
+from nearline.sources import RedisStreamSource, publish_redis
+from nearline.state import GraphState
+from nearline.worker import NearlineWorker
 from tests.gnn_encoder.handmade import hand_tables, ts
-from tests.gnn_encoder.nearline.helpers import (
+from tests.nearline.helpers import (
     batch_embeddings,
     export_encoders,
     random_encoder,
@@ -162,8 +162,8 @@ def test_worker_process_killed_mid_stream_resumes_from_last_ack(
     exactly once, nothing pending, the online store equals the uninterrupted batch result."""
     from gnn_encoder.checkpoint import load_checkpoint
     from linksage.data.tables import read_tables
-    from tests.gnn_encoder.nearline.conftest import NEARLINE_CAP
     from tests.linksage.cli.test_nearline import _online
+    from tests.nearline.conftest import NEARLINE_CAP
 
     path, cfg = nearline_experiment
     host, port = redis_server

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnn_encoder.nearline.events import Engagement, event_to_json
-from gnn_encoder.nearline.replay import events_from_tables
-from gnn_encoder.nearline.sinks import RecordingSink
-from gnn_encoder.nearline.sources import MemorySource
-from gnn_encoder.nearline.worker import NearlineWorker
+from nearline.events import Engagement, event_to_json
+from nearline.replay import events_from_tables
+from nearline.sinks import RecordingSink
+from nearline.sources import MemorySource
+from nearline.worker import NearlineWorker
 from tests.gnn_encoder.handmade import hand_tables, ts
-from tests.gnn_encoder.nearline.helpers import (
+from tests.nearline.helpers import (
     batch_embeddings,
     export_encoders,
     fresh_state,

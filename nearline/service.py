@@ -11,14 +11,15 @@ import pandas as pd
 
 from gnn_encoder.graph import build_graph
 from gnn_encoder.id_maps import IdMaps, position_key
-from gnn_encoder.nearline.backends import RedisBackend, SqliteBackend
-from gnn_encoder.nearline.encoders import EgoEncoders
-from gnn_encoder.nearline.sinks import FeastSink
-from gnn_encoder.nearline.sources import FileSource, RedisStreamSource, parse_source_uri
-from gnn_encoder.nearline.state import GraphState, last_positions
-from gnn_encoder.nearline.worker import NearlineWorker, WorkerStats
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
+from nearline.artifacts import load_artifacts
+from nearline.backends import RedisBackend, SqliteBackend
+from nearline.encoders import EgoEncoders
+from nearline.sinks import FeastSink
+from nearline.sources import FileSource, RedisStreamSource, parse_source_uri
+from nearline.state import GraphState, last_positions
+from nearline.worker import NearlineWorker, WorkerStats
 
 
 def bootstrap_state(
@@ -70,10 +71,34 @@ def open_source_and_backend(
     return source, RedisBackend(raw, prefix=f"linksage:nearline:{stream}:")
 
 
+def ensure_state(
+    state: GraphState, tables: Tables | None, art, *, start_time: datetime, where: str
+) -> None:
+    """Bootstrap an empty state from the snapshot at `start_time`; refuse a state built for
+    another model (`where` names it in the error). `tables=None`: the state must exist."""
+    info = state.info()
+    if info is None and tables is None:
+        raise LinksageError(f"nearline state ({where}) is empty and no tables were given")
+    if info is None:
+        bootstrap_state(
+            state,
+            tables,
+            time=start_time,
+            id_maps=art.id_maps,
+            top_skills=art.top_skills,
+            info={"model_version": art.model_version},
+        )
+    elif info.get("model_version") != art.model_version:
+        raise LinksageError(
+            f"nearline state ({where}) was built for model {info.get('model_version')}, "
+            f"not {art.model_version}; delete it"
+        )
+
+
 def run_nearline(
     *,
     source_uri: str,
-    tables: Tables,
+    tables: Tables | None,
     gnn_dir: Path,
     repo_dir: Path,
     state_path: Path,
@@ -89,37 +114,25 @@ def run_nearline(
     on_batch=None,
     trim_inputs: bool = True,
     async_push: bool = True,
+    shared: bool = False,
 ) -> WorkerStats:
     """Run a nearline worker over `source_uri` until idle (or forever): bootstrap the state from
     the snapshot at `start_time` on first start, push embeddings to the Feast online store.
-    `trim_inputs=False` / `async_push=False` restore the slower paths (cap-padded ONNX inputs,
-    synchronous `store.push`) for comparison (benchmarks/nearline.py --baseline)."""
-    from gnn_encoder.checkpoint import load_checkpoint
+    `shared`: other workers of the same consumer group share the state (nearline/pool.py; the
+    pool bootstraps it first). `trim_inputs=False` / `async_push=False` restore the slower paths
+    (cap-padded ONNX inputs, synchronous `store.push`) for comparison."""
     from linksage.feature_store import apply_repo, ensure_repo, open_store
 
-    ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
-    encoders = EgoEncoders(
-        gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx", trim=trim_inputs
-    )
+    art = load_artifacts(gnn_dir)
+    encoders = EgoEncoders(art.member_encoder, art.job_encoder, trim=trim_inputs)
     source, backend = open_source_and_backend(
         source_uri, state_path=state_path, follow=not stop_when_idle, consumer=consumer
     )
-    state = GraphState(backend, cap=encoders.cap, skill_nodes=encoders.skill_nodes)
-    info = state.info()
-    if info is None:
-        bootstrap_state(
-            state,
-            tables,
-            time=start_time,
-            id_maps=ckpt.id_maps,
-            top_skills=ckpt.top_skills,
-            info={"model_version": ckpt.model_version},
-        )
-    elif info.get("model_version") != ckpt.model_version:
-        raise LinksageError(
-            f"nearline state ({state_path if source_uri.startswith('file:') else source_uri}) was "
-            f"built for model {info.get('model_version')}, not {ckpt.model_version}; delete it"
-        )
+    state = GraphState(
+        backend, cap=encoders.cap, skill_nodes=encoders.skill_nodes, consumer=consumer
+    )
+    where = str(state_path) if source_uri.startswith("file:") else source_uri
+    ensure_state(state, tables, art, start_time=start_time, where=where)
     store_kwargs = {
         "online_store": online_store,
         "redis_connection_string": redis_connection_string,
@@ -128,16 +141,17 @@ def run_nearline(
     if not (repo_dir / "data" / "registry.db").exists():
         apply_repo(repo_dir, **store_kwargs)
     store = open_store(repo_dir, **store_kwargs)
-    sink = FeastSink(store, ckpt.model_version, sink_method, async_push=async_push)
+    sink = FeastSink(store, art.model_version, sink_method, async_push=async_push)
     worker = NearlineWorker(
         source=source,
         state=state,
         encoders=encoders,
         sink=sink,
-        id_maps=ckpt.id_maps,
-        top_skills=ckpt.top_skills,
+        id_maps=art.id_maps,
+        top_skills=art.top_skills,
         refresh=refresh,
         max_batch=max_batch,
+        shared=shared,
     )
     # Long-lived process: move everything built at start-up (tables, Feast registry, ONNX
     # sessions) out of the cyclic GC's reach so full collections stay short (tail latency).

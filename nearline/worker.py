@@ -22,14 +22,30 @@ Timestamps (`stamp`): "event" stamps each embedding with the newest event that t
 (what the online store gets); "batch" stamps every embedding of a batch with the batch's newest
 event, so a row never predates an edge it contains (the offline nearline replay uses it).
 
-Delivery guarantees: the state commit records the batch's last position; a delivery at or before
-it (redelivered after a crash between commit and acknowledgement) is not applied again, but its
-nodes are re-embedded and re-pushed (idempotent). Malformed events and events about unknown
-members or jobs are dead-lettered with the reason; the worker never stops on them.
+Delivery guarantees: the state commit records the batch's last position (per consumer); a
+delivery at or before it (redelivered after a crash between commit and acknowledgement) is not
+applied again, but its nodes are re-embedded and re-pushed (idempotent). Malformed events and
+events about unknown members or jobs are dead-lettered with the reason; the worker never stops
+on them.
+
+Several workers (`shared=True`, one consumer each in the same Redis consumer group, one shared
+state; nearline/pool.py): a batch is applied under the state's lock after dropping the cached
+reads, and its embeddings' timestamps are claimed under the same lock
+(`GraphState.claim_stamps`), so the online store ends with the embedding computed after the
+last commit that touched each node. Building ego inputs and ONNX run unlocked,
+in parallel across workers; the online store writes take turns under a second lock (Feast's
+Redis store reads the stored timestamp, then writes: two workers at once could let the older
+row win). Position transitions (position A -> B) assume a member's position
+starts arrive in time order; two starts of one member read by two workers at once may link in
+the other order.
+
+Latency (`WorkerStats.latencies_s`): from the event's publication (`published_at`, stamped by
+the producer when the event happened) to the write of its batch's embeddings to the store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,19 +54,19 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.id_maps import IdMaps
-from gnn_encoder.nearline.encoders import EgoEncoders
-from gnn_encoder.nearline.events import Event, MalformedEvent, event_nodes, parse_event
-from gnn_encoder.nearline.sinks import EmbeddingSink
-from gnn_encoder.nearline.sources import Delivery, EventSource
-from gnn_encoder.nearline.state import GraphState
-from gnn_encoder.nearline.updates import GraphDelta, Node, event_delta
+from nearline.encoders import EgoEncoders
+from nearline.events import Event, MalformedEvent, event_nodes, parse_event
+from nearline.sinks import EmbeddingSink
+from nearline.sources import Delivery, EventSource
+from nearline.state import GraphState
+from nearline.updates import GraphDelta, Node, event_delta
 
 Refresh = Literal["touched", "ego"]
 
 
 @dataclass
 class WorkerStats:
-    """Counters and per-event latencies (publish -> pushed, seconds) of a worker's life."""
+    """Counters and per-event latencies (event published -> its embeddings written, seconds)."""
 
     events: int = 0
     applied: int = 0
@@ -61,10 +77,11 @@ class WorkerStats:
     embeddings: int = 0
     latencies_s: list[float] = field(default_factory=list)
     busy_s: float = 0.0
+    stage_s: dict[str, float] = field(default_factory=dict)  # busy time by stage of a batch
 
     def summary(self) -> dict:
         lat = np.asarray(self.latencies_s) * 1000
-        pct = {f"p{q}_ms": float(np.percentile(lat, q)) for q in (50, 99)} if len(lat) else {}
+        pct = {f"p{q}_ms": float(np.percentile(lat, q)) for q in (50, 99, 99.9)} if len(lat) else {}
         return {
             "events": self.events,
             "applied": self.applied,
@@ -74,9 +91,26 @@ class WorkerStats:
             "batches": self.batches,
             "embeddings": self.embeddings,
             "busy_s": self.busy_s,
+            "stage_s": {k: round(v, 3) for k, v in self.stage_s.items()},
             "events_per_busy_s": self.events / self.busy_s if self.busy_s else None,
             **pct,
         }
+
+
+class _StageClock:
+    """Adds the time since the last lap to `into[stage]` (a batch's time by stage)."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into, self.start = into, time.perf_counter()
+        self.last = self.start
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = self.into.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
 
 
 class NearlineWorker:
@@ -95,6 +129,7 @@ class NearlineWorker:
         max_batch: int = 64,
         stamp: Literal["event", "batch"] = "event",
         entities: tuple[str, ...] = ("member", "job"),
+        shared: bool = False,
     ):
         if refresh not in ("touched", "ego"):
             raise ValueError(f"refresh must be 'touched' or 'ego', got {refresh!r}")
@@ -106,6 +141,9 @@ class NearlineWorker:
         self.id_maps, self.top_skills = id_maps, top_skills
         self.refresh, self.max_batch, self.stamp = refresh, max_batch, stamp
         self.entities = entities  # which node types are re-embedded and pushed
+        self.shared = state.shared = shared  # other workers write the same state
+        if shared and state.consumer != getattr(source, "consumer", state.consumer):
+            raise ValueError("a shared state must use the source's consumer name for its marker")
         self.stats = WorkerStats()
         self._marker = state.last_applied()
         self._applied_before: tuple[int, int] | None = self._marker
@@ -129,17 +167,59 @@ class NearlineWorker:
         deliveries = self.source.read(self.max_batch, block_ms)
         if not deliveries:
             return 0
-        started = time.perf_counter()
+        clock = _StageClock(self.stats.stage_s)
         self.stats.events += len(deliveries)
-        good: list[tuple[Delivery, Event, GraphDelta]] = []
-        fresh: list[tuple[Delivery, Event, GraphDelta]] = []
+        parsed = []
         for d in deliveries:
             try:
                 event = parse_event(d.payload)
             except MalformedEvent as err:
                 self._dead_letter(d, str(err))
                 continue
-            item = (d, event, self._delta(event))
+            parsed.append((d, event, self._delta(event)))
+        clock.lap("parse")
+        with self.state.backend.lock() if self.shared else contextlib.nullcontext():
+            clock.lap("lock wait")
+            if self.shared:
+                self.state.refresh()  # forget what other workers changed since our last batch
+            good, changed = self._apply(parsed)
+            targets = self._targets(good, changed)
+            if self.stamp == "event" and targets:
+                stamps = self.state.claim_stamps({n: t.value for n, t in targets.items()})
+                targets = {n: pd.Timestamp(stamps[n], tz="UTC") for n in targets}
+            clock.lap("apply")
+        # ego inputs, ONNX and the store write run outside the lock: the inputs hold at least
+        # every edge committed so far (see GraphState.claim_stamps)
+        rows = []
+        for entity in self.entities:
+            ids = sorted(i for (t, i) in targets if t == entity)
+            if ids:
+                vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
+                rows.append((entity, ids, vectors, [targets[(entity, i)] for i in ids]))
+        clock.lap("embed")
+        # Feast's Redis store compares timestamps and writes in two round trips: two workers
+        # writing one key at once could let the older row win, so writes take turns
+        with self.state.backend.lock("write") if self.shared else contextlib.nullcontext():
+            clock.lap("lock wait")
+            for entity, ids, vectors, stamps in rows:
+                self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
+                self.stats.embeddings += len(ids)
+        clock.lap("store write")
+        written = time.time()  # every embedding of the batch is in the store now
+        self.source.ack([d for d, _, _ in good])
+        clock.lap("ack")
+        self.stats.latencies_s += [written - d.published_at for d, _, _ in good if d.published_at]
+        self.stats.batches += 1
+        self.stats.busy_s += clock.total()
+        return len(deliveries)
+
+    def _apply(self, parsed) -> tuple[list, set[Node]]:
+        """Apply the new events of a batch to the state; return (events to re-embed for,
+        nodes whose lists changed). Redeliveries at or before the marker are not applied again
+        (but re-embedded); events about unknown nodes are dead-lettered."""
+        good, fresh = [], []
+        for item in parsed:
+            d = item[0]
             if self._marker is not None and d.position <= self._marker:
                 self.stats.redelivered += 1  # applied before a crash; re-embed, never re-apply
                 missing = [n for n in item[2].requires if not self.state.has_nodes([n])[0]]
@@ -149,34 +229,20 @@ class NearlineWorker:
                 good.append(item)
             else:
                 fresh.append(item)
-        changed: set[Node] = set()
         self._applied_before = self._marker
-        if fresh:
-            position = max(d.position for d, _, _ in fresh)
-            result = self.state.apply([delta for _, _, delta in fresh], position)
-            self._marker = position
-            rejected = dict(result.rejected)
-            for i, item in enumerate(fresh):
-                if i in rejected:
-                    self._dead_letter(item[0], rejected[i])
-                else:
-                    good.append(item)
-                    self.stats.applied += 1
-            changed = result.changed | result.new_nodes
-        targets = self._targets(good, changed)
-        for entity in self.entities:
-            ids = sorted(i for (t, i) in targets if t == entity)
-            if ids:
-                vectors = self.encoders.embed(entity, np.asarray(ids), self.state, self.state)
-                stamps = [targets[(entity, i)] for i in ids]
-                self.sink.write(entity, np.asarray(ids), vectors, pd.Series(stamps))
-                self.stats.embeddings += len(ids)
-        self.source.ack([d for d, _, _ in good])
-        now = time.time()
-        self.stats.latencies_s += [now - d.published_at for d, _, _ in good if d.published_at]
-        self.stats.batches += 1
-        self.stats.busy_s += time.perf_counter() - started
-        return len(deliveries)
+        if not fresh:
+            return good, set()
+        position = max(d.position for d, _, _ in fresh)
+        result = self.state.apply([delta for _, _, delta in fresh], position)
+        self._marker = position
+        rejected = dict(result.rejected)
+        for i, item in enumerate(fresh):
+            if i in rejected:
+                self._dead_letter(item[0], rejected[i])
+            else:
+                good.append(item)
+                self.stats.applied += 1
+        return good, result.changed | result.new_nodes
 
     def _targets(self, good, changed: set[Node]) -> dict[Node, pd.Timestamp]:
         """Members and jobs to re-embed, each with the timestamp to stamp on its embedding."""

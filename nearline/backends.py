@@ -7,7 +7,10 @@ transaction; `SqliteBackend(":memory:")` is the in-memory store of the embedded 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,15 +30,50 @@ class KeyValueBackend(Protocol):
         set_remove: dict[str, Iterable[str]] | None = None,
     ) -> None: ...
 
+    def lock(self, name: str = "state") -> contextlib.AbstractContextManager:
+        """Held while a worker commits a batch ("state") or writes the online store ("write")."""
+        ...
+
     def close(self) -> None: ...
+
+
+_CHANGES = "changes"  # stream of the keys each shared-state commit wrote
+_LOG_LEN = 100_000  # entries kept: a worker idle for longer re-reads everything
+
+
+def _stream_id(entry_id: bytes) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
+# Deletes the lock only if it still holds our token (it may have expired and been taken).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
 class RedisBackend:
     """Keys under `prefix` in a Redis database; a commit is one MULTI/EXEC transaction."""
 
-    def __init__(self, client: Any, prefix: str = "linksage:state:"):
+    def __init__(self, client: Any, prefix: str = "linksage:state:", lock_timeout_s: float = 10.0):
         self.client = client  # redis.Redis (bytes responses)
         self.prefix = prefix
+        self.lock_timeout_s = lock_timeout_s
+
+    @contextlib.contextmanager
+    def lock(self, name: str = "state"):
+        """A Redis lock (SET NX PX) named `name` ("state": a batch's commit; "write": the online
+        store write). It expires after `lock_timeout_s`, so a worker killed while holding it
+        blocks the others that long at most; what it guards takes milliseconds."""
+        key, token = (
+            self.prefix + "lock" + ("" if name == "state" else f":{name}"),
+            uuid.uuid4().hex,
+        )
+        ttl_ms = int(self.lock_timeout_s * 1000)
+        while not self.client.set(key, token, nx=True, px=ttl_ms):
+            time.sleep(0.0002)
+        try:
+            yield
+        finally:
+            self.client.eval(_RELEASE, 1, key, token)
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
@@ -48,8 +86,12 @@ class RedisBackend:
             pipe.smembers(self.prefix + k)
         return [{m.decode() if isinstance(m, bytes) else m for m in r} for r in pipe.execute()]
 
-    def commit(self, puts, set_add=None, set_remove=None) -> None:
+    def commit(self, puts, set_add=None, set_remove=None, log: bool = False) -> bytes | None:
+        """One MULTI/EXEC. `log`: also append the written keys to the change log (in the same
+        transaction) and return the entry's id (see `changes_since`)."""
         pipe = self.client.pipeline(transaction=True)
+        if log and puts:
+            pipe.xadd(self.prefix + _CHANGES, {"keys": "\n".join(puts)}, maxlen=_LOG_LEN)
         if puts:
             pipe.mset({self.prefix + k: v for k, v in puts.items()})
         for k, members in (set_add or {}).items():
@@ -58,7 +100,27 @@ class RedisBackend:
         for k, members in (set_remove or {}).items():
             if members := list(members):
                 pipe.srem(self.prefix + k, *members)
-        pipe.execute()
+        done = pipe.execute()
+        return done[0] if log and puts else None
+
+    def changes_since(
+        self, after: bytes | None
+    ) -> tuple[bytes, list[tuple[bytes, list[str]]] | None]:
+        """(the change log's newest id, the entries after `after`); the entries are None when
+        unknown: no `after` yet, or entries after it were trimmed from the log (then a reader
+        must forget everything it cached)."""
+        key = self.prefix + _CHANGES
+        newest = self.client.xrevrange(key, count=1)
+        latest = newest[0][0] if newest else b"0-0"
+        if after is None:
+            return latest, None
+        entries = self.client.xrange(key, min=b"(" + after, max=latest) if latest != after else []
+        oldest = self.client.xrange(key, count=1)
+        # `after` itself trimmed (or, from an empty log, a full log): entries may be missing
+        lost = bool(oldest) and _stream_id(oldest[0][0]) > _stream_id(after)
+        if lost and (after != b"0-0" or self.client.xlen(key) >= _LOG_LEN):
+            return latest, None
+        return latest, [(i, f[b"keys"].decode().split("\n")) for i, f in entries]
 
     def close(self) -> None:
         self.client.close()
@@ -109,6 +171,10 @@ class SqliteBackend:
                 "DELETE FROM sets WHERE k = ? AND m = ?",
                 ((k, m) for k, members in (set_remove or {}).items() for m in members),
             )
+
+    def lock(self, name: str = "state"):
+        """No lock: a SQLite state belongs to one worker process (file sources have one reader)."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         self.conn.close()

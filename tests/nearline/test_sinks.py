@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gnn_encoder.nearline.sinks import FeastSink
+from nearline.sinks import FeastSink
 
 
 @pytest.mark.parametrize("method", ["push", "write_to_online_store"])

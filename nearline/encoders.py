@@ -5,11 +5,11 @@ relation for each target whatever its real degrees (~9 MB of inputs and ~15-20 m
 onnxruntime per target at K = 50). Most of that is padding: a title's 50 members each have one
 title and five skills. Every masked aggregation of the encoder (SAGE mean, GAT softmax) ignores
 padding, so cutting each slot's neighbour axis to the widest real list in the batch
-(`gnn_encoder.ego.build_ego_inputs(..., trim=True)`) gives the same embeddings. The sessions
+(`nearline.ego_inputs.build_inputs(..., trim=True)`) gives the same embeddings. The sessions
 are opened from a copy of each ONNX graph whose K axes are declared symbolic (`k_i` for hop-1
 slot i, `k_i_j` for its hop-2 slot j); nothing else in the graph changes. Padding the trimmed
 inputs back to K gives the cap-padded arrays exactly
-(tests/gnn_encoder/nearline/test_encoders.py).
+(tests/nearline/test_encoders.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gnn_encoder.ego import FeatureLookup, NeighbourLookup, build_ego_inputs
 from linksage.errors import LinksageError
+from nearline.ego_inputs import FeatureLookup, NeighbourLookup, Slot, build_inputs, slots_from_spec
 
 
 def _symbolic_neighbour_axes(model) -> None:
@@ -58,6 +58,7 @@ class EgoEncoders:
         self.trim, self.threads = trim, threads
         self.paths = (Path(member_path), Path(job_path))
         self.sessions, self.specs = {}, {}
+        self.slots: dict[str, list[Slot]] = {}
         for target, path in (("member", Path(member_path)), ("job", Path(job_path))):
             if not path.is_file():
                 raise LinksageError(f"{path}: ONNX encoder not found (run `linksage embed` first)")
@@ -72,12 +73,17 @@ class EgoEncoders:
                 _symbolic_neighbour_axes(model)
             source = model.SerializeToString() if trim else str(path)
             sess = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+            try:
+                self.slots[target] = slots_from_spec(spec)
+            except ValueError as err:
+                raise LinksageError(f"{path}: {err}") from None
             self.sessions[target], self.specs[target] = sess, spec
         caps = {s["cap"] for s in self.specs.values()}
         skills = {s["skill_nodes"] for s in self.specs.values()}
         if len(caps) != 1 or len(skills) != 1:
             raise LinksageError(f"{member_path} and {job_path} were exported with different caps")
         self.cap, self.skill_nodes = caps.pop(), skills.pop()
+        self.dim = int(self.sessions["job"].get_outputs()[0].shape[-1])
 
     def inputs(
         self,
@@ -88,14 +94,8 @@ class EgoEncoders:
     ) -> dict[str, np.ndarray]:
         """The ONNX input dict for `ids` (trimmed or cap-padded, as the sessions expect)."""
         ids = np.asarray(ids, np.int64)
-        return build_ego_inputs(
-            target_type,
-            ids,
-            neighbours,
-            features,
-            self.cap,
-            skill_nodes=self.skill_nodes,
-            trim=self.trim,
+        return build_inputs(
+            self.slots[target_type], ids, neighbours, features, self.cap, trim=self.trim
         )
 
     def embed(

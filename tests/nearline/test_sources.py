@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from gnn_encoder.nearline.sources import (
+from linksage.errors import ConfigError
+from nearline.sources import (
     FileSource,
     MemorySource,
     RedisStreamSource,
     parse_source_uri,
     publish_redis,
 )
-from linksage.errors import ConfigError
 
 
 def test_redis_unacked_entries_are_redelivered_to_a_restarted_consumer(redis_client):

@@ -8,10 +8,14 @@ position of the last applied event, and a "holders" index (which members/jobs ho
 their capped lists) used to find every ego graph an event changed.
 
 A batch of events is applied with one atomic commit that also records the batch's last
-position: a redelivered event at or before that position is never applied twice.
+position for the consumer that read it (`consumer`): a redelivered event at or before that
+position is never applied twice. Each consumer of a Redis consumer group reads its own entries
+in stream order and gets its own unacknowledged entries back on restart, so one marker per
+consumer suffices when several workers share the state.
 
-Implements `gnn_encoder.ego.NeighbourLookup` and `FeatureLookup`. Reads go through a
-write-through in-process cache (the worker is the store's only writer).
+Implements `nearline.ego_inputs.NeighbourLookup` and `FeatureLookup`. Reads go through a
+write-through in-process cache; when several workers share the store, each drops its cache
+(`refresh`) and applies its batch under the backend's lock (nearline/worker.py).
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from gnn_encoder.graph import ENTITY_TYPES, EdgeType, SnapshotGraph
-from gnn_encoder.nearline.backends import KeyValueBackend
-from gnn_encoder.nearline.sources import Position
-from gnn_encoder.nearline.updates import GraphDelta, Node
+from nearline.backends import KeyValueBackend
+from nearline.sources import Position
+from nearline.updates import GraphDelta, Node
 
-_MARKER = "meta|last_applied"
+_MARKER = "meta|last_applied|"  # + consumer name
 _APPLIED = "meta|applied_events"
 _INFO = "meta|info"
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -96,11 +100,43 @@ class ApplyResult:
 class GraphState:
     """Neighbour lists, features and progress of the nearline worker, over a KeyValueBackend."""
 
-    def __init__(self, backend: KeyValueBackend, *, cap: int, skill_nodes: bool = True):
+    def __init__(
+        self,
+        backend: KeyValueBackend,
+        *,
+        cap: int,
+        skill_nodes: bool = True,
+        consumer: str = "worker-1",
+    ):
         self.backend = backend
         self.cap = cap
         self.skill_nodes = skill_nodes
+        self.consumer = consumer  # whose "last applied" marker this state reads and writes
+        self.shared = False  # other workers write too: log each commit's keys (see refresh)
         self._cache: dict[str, object] = {}
+        self._seen: bytes | None = None  # newest change-log entry `refresh` has read
+        self._own: set[bytes] = set()  # change-log entries of this state's own commits
+
+    def refresh(self) -> None:
+        """Forget the cached reads other workers have changed since the last refresh, read
+        from the backend's change log (`RedisBackend.changes_since`); everything but the
+        bootstrap info when the log cannot tell. Call it under the backend's lock."""
+        since = getattr(self.backend, "changes_since", None)
+        entries = None
+        if since is not None:
+            self._seen, entries = since(self._seen)
+        if entries is None:
+            info = self._cache.get(_INFO)
+            self._cache.clear()
+            if info is not None:
+                self._cache[_INFO] = info
+            return
+        for entry_id, keys in entries:
+            if entry_id in self._own:
+                self._own.discard(entry_id)  # our own commit: the cache holds what it wrote
+                continue
+            for k in keys:
+                self._cache.pop(k, None)
 
     # ---- reads (NeighbourLookup / FeatureLookup) ---------------------------------------------
 
@@ -175,7 +211,8 @@ class GraphState:
         return found
 
     def last_applied(self) -> Position | None:
-        (blob,) = self.backend.get_many([_MARKER])
+        """The last position this state's consumer applied (None before its first batch)."""
+        (blob,) = self.backend.get_many([_MARKER + self.consumer])
         if blob is None:
             return None
         a, b = blob.decode().split("-")
@@ -200,6 +237,19 @@ class GraphState:
         return self._get([f"p|{member_id}"], decode)[0]
 
     # ---- writes ------------------------------------------------------------------------------
+
+    def claim_stamps(self, wanted: dict[Node, int]) -> dict[Node, int]:
+        """Timestamps (ns) for new embeddings of `wanted` {node: newest event ns}: each strictly
+        after the node's last claimed one. The online store keeps a row only if it is newer than
+        the stored one; claimed in commit order, the newest stamp goes to the embedding computed
+        last, which holds every edge committed before it, whatever the event times' order."""
+        keys = [f"s|{t}|{i}" for t, i in wanted]
+        last = self.backend.get_many(keys)
+        out = {}
+        for (node, at), blob in zip(wanted.items(), last, strict=True):
+            out[node] = at if blob is None else max(at, int(blob) + 1)
+        self.backend.commit({k: str(out[n]).encode() for k, n in zip(keys, out, strict=True)})
+        return out
 
     def apply(self, deltas: list[GraphDelta], position: Position) -> ApplyResult:
         """Apply a batch of event deltas atomically and record `position` as last applied."""
@@ -268,10 +318,13 @@ class GraphState:
             puts[key], decoded[key] = feats.tobytes(), feats
         for member, value in last_pos.items():
             puts[f"p|{member}"], decoded[f"p|{member}"] = np.asarray(value, "<i8").tobytes(), value
-        puts[_MARKER] = f"{position[0]}-{position[1]}".encode()
+        puts[_MARKER + self.consumer] = f"{position[0]}-{position[1]}".encode()
         accepted = len(deltas) - len(result.rejected)
         puts[_APPLIED] = str(self.applied_events() + accepted).encode()
-        self.backend.commit(puts, set_add, set_remove)
+        if self.shared:
+            self._own.add(self.backend.commit(puts, set_add, set_remove, log=True))
+        else:
+            self.backend.commit(puts, set_add, set_remove)
         self._cache.update(decoded)
         return result
 

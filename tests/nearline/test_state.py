@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gnn_encoder.nearline.backends import SqliteBackend
-from gnn_encoder.nearline.state import GraphState
-from gnn_encoder.nearline.updates import Edge, GraphDelta
+from nearline.backends import SqliteBackend
+from nearline.state import GraphState
+from nearline.updates import Edge, GraphDelta
 
 
 def test_holder_survives_leaving_one_of_two_lists():

@@ -13,19 +13,19 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from gnn_encoder.checkpoint import load_checkpoint
-from gnn_encoder.nearline.backends import SqliteBackend
-from gnn_encoder.nearline.encoders import EgoEncoders
-from gnn_encoder.nearline.events import event_to_dict
-from gnn_encoder.nearline.replay import events_from_tables
-from gnn_encoder.nearline.service import bootstrap_state
-from gnn_encoder.nearline.sinks import RecordingSink
-from gnn_encoder.nearline.sources import MemorySource
-from gnn_encoder.nearline.state import GraphState
-from gnn_encoder.nearline.worker import NearlineWorker
 from linksage.data.tables import Tables
 from linksage.errors import LinksageError
 from linksage.feature_store.embeddings import embeddings_table
+from nearline.artifacts import load_artifacts
+from nearline.backends import SqliteBackend
+from nearline.encoders import EgoEncoders
+from nearline.events import event_to_dict
+from nearline.replay import events_from_tables
+from nearline.service import bootstrap_state
+from nearline.sinks import RecordingSink
+from nearline.sources import MemorySource
+from nearline.state import GraphState
+from nearline.worker import NearlineWorker
 
 
 def nearline_job_embeddings(
@@ -41,12 +41,12 @@ def nearline_job_embeddings(
 ) -> pa.Table:
     """Job embeddings the nearline worker makes available for events in [start, end), in the
     embeddings-parquet schema (event_timestamp = newest event of the batch + delay)."""
-    ckpt = load_checkpoint(gnn_dir / "checkpoint.pt")
-    encoders = EgoEncoders(gnn_dir / "encoder_member.onnx", gnn_dir / "encoder_job.onnx")
+    art = load_artifacts(gnn_dir)
+    encoders = EgoEncoders(art.member_encoder, art.job_encoder)
     state = GraphState(
         SqliteBackend(":memory:"), cap=encoders.cap, skill_nodes=encoders.skill_nodes
     )
-    bootstrap_state(state, tables, time=start, id_maps=ckpt.id_maps, top_skills=ckpt.top_skills)
+    bootstrap_state(state, tables, time=start, id_maps=art.id_maps, top_skills=art.top_skills)
     events = events_from_tables(tables, start=start, end=end)
     sink = RecordingSink()
     worker = NearlineWorker(
@@ -54,8 +54,8 @@ def nearline_job_embeddings(
         state=state,
         encoders=encoders,
         sink=sink,
-        id_maps=ckpt.id_maps,
-        top_skills=ckpt.top_skills,
+        id_maps=art.id_maps,
+        top_skills=art.top_skills,
         refresh=refresh,
         max_batch=max_batch,
         stamp="batch",
@@ -77,12 +77,11 @@ def nearline_job_embeddings(
             "event_timestamp": pd.to_datetime([r[2] + delay for r in rows], utc=True),
         }
     ).drop_duplicates(["job_id", "event_timestamp"], keep="last")
-    dim = int(ckpt.encoder_kwargs["embedding_dim"])
-    vectors = np.stack(frame["embedding"].to_list()) if len(frame) else np.zeros((0, dim))
+    vectors = np.stack(frame["embedding"].to_list()) if len(frame) else np.zeros((0, encoders.dim))
     return embeddings_table(
         id_column="job_id",
         ids=frame["job_id"].to_numpy(),
         vectors=vectors,
         event_timestamps=frame["event_timestamp"],
-        model_version=ckpt.model_version,
+        model_version=art.model_version,
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gnn_encoder.nearline.events import (
+from nearline.events import (
     Engagement,
     JobPosted,
     MalformedEvent,

@@ -26,7 +26,9 @@ import pandas as pd
 from gnn_encoder.features import job_features, member_features
 from gnn_encoder.graph import ENGAGEMENT_WEIGHTS
 from gnn_encoder.id_maps import IdMaps, position_key
-from gnn_encoder.nearline.events import (
+from linksage.data.skills import skill_rank_key
+from linksage.timeutil import ns
+from nearline.events import (
     Engagement,
     Event,
     JobPosted,
@@ -34,8 +36,6 @@ from gnn_encoder.nearline.events import (
     PositionStarted,
     RecruiterAction,
 )
-from linksage.data.skills import skill_rank_key
-from linksage.timeutil import ns
 
 Node = tuple[str, int]  # (node type, raw id for member/job, vocabulary id otherwise)
 

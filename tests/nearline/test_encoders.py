@@ -8,9 +8,9 @@ import pytest
 
 from gnn_encoder.ego import SnapshotLookup, build_ego_inputs
 from gnn_encoder.graph import build_graph
-from gnn_encoder.nearline.encoders import EgoEncoders
+from nearline.encoders import EgoEncoders
 from tests.gnn_encoder.handmade import hand_tables, ts
-from tests.gnn_encoder.nearline.helpers import export_encoders, random_encoder, vocab
+from tests.nearline.helpers import export_encoders, random_encoder, vocab
 
 CAP = 3
 
