@@ -69,11 +69,11 @@ def test_a_pickled_batch_comes_back_equal_from_one_flat_tensor_per_dtype(trainin
 
 def test_batch_inputs_are_the_graph_features_of_the_sampled_nodes(training):
     params, _, data = training
-    graph, labels = data.train_sets[0]
     dataset = LinkBatches(data.train_sets, tuple(params.fanouts), params.neighbour_cap)
     key = _keys(data, params)[0]
+    graph, labels = data.train_sets[key.slice]  # the slice the batch's labels come from
     batch = dataset[key]
-    sub = dataset.samplers[0].sample(
+    sub = dataset.samplers[key.slice].sample(
         {"member": np.unique(labels.member[key.rows]), "job": np.unique(labels.job[key.rows])},
         exclude_pairs=(labels.member[key.rows], labels.job[key.rows]),
         rng=np.random.default_rng(key.seed),
@@ -96,8 +96,8 @@ def test_distinct_rows_rebuild_the_matrix():
 
 def test_baseline_batches_hold_only_the_pairs_own_features(training):
     params, _, data = training
-    graph, labels = data.train_sets[0]
     key = _keys(data, params)[0]
+    graph, labels = data.train_sets[key.slice]
     batch = LinkBatches(data.train_sets, None, params.neighbour_cap)[key]
     assert batch.edge_index is None and batch.x_rows is None
     pairs = labels.take(key.rows)
