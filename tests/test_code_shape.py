@@ -6,18 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.product import PRODUCT
+
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = (
-    "linksage",
-    "gnn_encoder",
-    "nearline",
-    "rankers",
-    "evaluation",
-    "retrieval",
-    "targeting",
-    "serving",
-    "feature_repo",
-)
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 

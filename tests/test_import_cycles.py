@@ -10,18 +10,9 @@ from pathlib import Path
 
 import networkx as nx
 
+from tests.support.product import PRODUCT
+
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = (
-    "linksage",
-    "gnn_encoder",
-    "nearline",
-    "rankers",
-    "evaluation",
-    "retrieval",
-    "targeting",
-    "serving",
-    "feature_repo",
-)
 
 
 def _modules(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[Path, bool]]:

@@ -8,17 +8,9 @@ import ast
 import re
 from pathlib import Path
 
+from tests.support.product import PRODUCT
+
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = (
-    "linksage",
-    "gnn_encoder",
-    "nearline",
-    "rankers",
-    "evaluation",
-    "retrieval",
-    "targeting",
-    "serving",
-)
 LAYOUT_HOME = ROOT / "linksage" / "artifacts.py"
 LIVE_HOME = ROOT / "linksage" / "data" / "live_jobs.py"
 # a run directory's name or the rankers/ folder, built by hand
