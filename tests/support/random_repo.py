@@ -4,6 +4,7 @@ next to the profile features, optionally applied and materialized."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -112,3 +113,12 @@ def random_feast_repo(
         end=times[-1],
     )
     return repo
+
+
+def write_embedded(repo: Path, tables, times: Sequence, dim: int, out_dir: Path) -> None:
+    """What `linksage embed` leaves for `linksage materialize`: random embeddings of model
+    version m1 at `times` in the repo, and the manifest naming that version under out_dir/gnn."""
+    write_random_embeddings(repo, tables, times, dim, model_version="m1")
+    manifest = Path(out_dir) / "gnn" / "embeddings_manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"model_version": "m1", "embedding_dim": dim, "snapshots": []}))

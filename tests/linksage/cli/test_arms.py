@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,7 @@ from linksage.data.matrix_factorization import mf_vectors
 from linksage.errors import ConfigError
 from linksage.feature_store import open_store
 from tests.support.config import tiny_config_dict, tiny_directory_config_dict
-from tests.support.random_repo import write_random_embeddings
+from tests.support.random_repo import write_embedded, write_random_embeddings
 
 
 def test_oracle_needs_synthetic_data(tmp_path, tiny_data_dir):
@@ -72,10 +70,7 @@ def test_mf_arm_trains_through_its_own_feature_service(tmp_path, tiny_data_dir, 
     assert (repo / "data" / "member_mf.parquet").is_file()
     times = parse_config(raw).snapshot_times()
     dim = raw["gnn"]["embedding_dim"]
-    write_random_embeddings(repo, tiny_tables, times, dim, model_version="m1")
-    manifest = tmp_path / "run" / "gnn" / "embeddings_manifest.json"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text(json.dumps({"model_version": "m1", "embedding_dim": dim, "snapshots": []}))
+    write_embedded(repo, tiny_tables, times, dim, tmp_path / "run")
     result = runner.invoke(app, ["materialize", "--config", str(path)])
     assert result.exit_code == 0, result.output
     store = open_store(repo)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
@@ -12,7 +10,7 @@ from typer.testing import CliRunner
 from linksage.cli.app import app
 from linksage.feature_store import open_store
 from tests.support.config import tiny_directory_config_dict
-from tests.support.random_repo import write_random_embeddings
+from tests.support.random_repo import write_embedded, write_random_embeddings
 
 
 def _config(tmp_path, tiny_data_dir, **feast):
@@ -34,10 +32,7 @@ def test_features_then_materialize(tmp_path, tiny_data_dir, tiny_tables):
 
     dim = cfg["gnn"]["embedding_dim"]
     times = sorted(set(profile["event_timestamp"].to_pylist()))
-    write_random_embeddings(repo, tiny_tables, times, dim, model_version="m1")
-    manifest = tmp_path / "run" / "gnn" / "embeddings_manifest.json"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text(json.dumps({"model_version": "m1", "embedding_dim": dim, "snapshots": []}))
+    write_embedded(repo, tiny_tables, times, dim, tmp_path / "run")
     result = runner.invoke(app, ["materialize", "--config", str(path)])
     assert result.exit_code == 0, result.output
     store = open_store(repo)
