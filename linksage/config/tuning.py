@@ -12,9 +12,10 @@ from pydantic import Field
 
 from linksage.config.base import Section
 
-GnnInputs = Literal["decoder", "raw", "projection", "similarity"]
-# how GNN vectors enter a ranker, in the order tried (the first: stage 1's, and tuning off's)
-DEFAULT_GNN_INPUTS: tuple[GnnInputs, ...] = ("decoder", "raw", "projection")
+GnnInputs = Literal["decoder", "raw", "projection", "similarity", "none"]
+# how GNN vectors enter a ranker, in the order tried (the first: stage 1's, and tuning off's);
+# none, last: the arm may find on validation that its vectors only add noise
+DEFAULT_GNN_INPUTS: tuple[GnnInputs, ...] = ("decoder", "raw", "projection", "none")
 
 
 class TuningParams(Section):
@@ -35,7 +36,8 @@ class TuningParams(Section):
         min_length=1,
         description="how GNN vectors enter, each with a presence indicator: decoder (the GNN's "
         "own link decoder's logit, frozen), raw (the vectors and their dot product), "
-        "projection (each through a Dense(projection_dim)), similarity (the dot product alone)",
+        "projection (each through a Dense(projection_dim)), similarity (the dot product alone), "
+        "none (the arm's vectors and the features made from them left out: the arm's control)",
     )
     projection_dim: int = Field(8, ge=1, description="projection: each GNN vector to this size")
     each_seed: bool = Field(

@@ -11,7 +11,9 @@ How the GNN vectors enter is `gnn_inputs` (searched by rankers/training/tuning.p
 "similarity" the dot product alone (one scalar in place of both vectors); "projection" each
 normalized vector through its own linear Dense(projection_dim), without the dot product;
 "decoder" the GNN's own link decoder's logit alone (the affinity the GNN was trained to score,
-frozen; linksage.feature_store.decoder), standardized.
+frozen; linksage.feature_store.decoder), standardized; "none" leaves the arm's vectors and the
+features made from them out of the model (`model_input_names`): what the tuning chooses when
+validation says the vectors only add noise (the arm then ranks as its control would).
 
 A missing GNN vector (no embedding for the entity at the example's time) arrives as zeros
 (`FeaturePlan.arrays`): every mode then gets a presence indicator per vector (1 present, 0
@@ -49,6 +51,16 @@ class BagEmbedding(tf.keras.layers.Layer):
         return total / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
 
 
+def model_input_names(plan: FeaturePlan, gnn_inputs: str, side: str | None = None) -> list[str]:
+    """The plan's inputs the model takes (of one side, if given): all of them, less the arm's
+    vectors and the features made from them (`FeatureSpec.gnn`) when `gnn_inputs` is none."""
+    return [
+        s.name
+        for s in plan.specs
+        if (side is None or s.side == side) and not (gnn_inputs == "none" and s.gnn)
+    ]
+
+
 def keras_inputs(plan: FeaturePlan, names: list[str] | None = None) -> dict[str, tf.keras.Input]:
     """One named Keras input per feature (shape and dtype from the plan)."""
     inputs = {}
@@ -67,7 +79,7 @@ def keras_inputs(plan: FeaturePlan, names: list[str] | None = None) -> dict[str,
     return inputs
 
 
-GNN_INPUTS = ("raw", "similarity", "projection", "decoder")
+GNN_INPUTS = ("raw", "similarity", "projection", "decoder", "none")
 PAIR_MODES = ("similarity", "decoder")  # a scalar of the member and job vectors, both needed
 
 

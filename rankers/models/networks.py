@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from linksage.config import RankerParams
-from rankers.features.inputs import encode, keras_inputs
+from rankers.features.inputs import encode, keras_inputs, model_input_names
 from rankers.features.plan import FeaturePlan
 from rankers.tf_runtime import tf, tfrs
 
@@ -35,7 +35,7 @@ class DCNRanker(tfrs.models.Model):
         projection_dim: int = 8,
     ):
         super().__init__()
-        inputs = keras_inputs(plan)
+        inputs = keras_inputs(plan, model_input_names(plan, gnn_inputs))
         x0 = encode(
             inputs,
             plan,
@@ -78,7 +78,7 @@ def _dropout(x, rate: float, *, name: str):
 def _tower(
     plan: FeaturePlan, side: str, *, embedding_dim: int, hidden_units, dropout: float, **gnn
 ) -> tf.keras.Model:
-    inputs = keras_inputs(plan, plan.names(side))
+    inputs = keras_inputs(plan, model_input_names(plan, gnn["gnn_inputs"], side))
     x = encode(inputs, plan, embedding_dim=embedding_dim, **gnn)
     for i, units in enumerate(hidden_units[:-1]):
         x = tf.keras.layers.Dense(units, activation="relu", name=f"{side}_deep_{i}")(x)

@@ -68,3 +68,29 @@ def test_onnx_scores_match_tensorflow_including_unknown_values(tmp_path, gnn_inp
         onnx_predict(session, arrays), scorer.predict(arrays, verbose=0), atol=1e-5
     )
     assert check_parity(scorer, path, arrays) <= 1e-4
+
+
+def test_none_integration_leaves_the_arms_vectors_out_and_scores_the_same_onnx(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 32
+    frame = pd.DataFrame(
+        {
+            "member_id": rng.integers(0, 5, n),
+            "v__title": rng.choice(["a", "b"], n),
+            "v__skills": rng.choice(["x|y", "y"], n),
+            "v__n": rng.normal(size=n),
+            "m__emb": list(rng.normal(size=(n, 3)).astype(np.float32)),
+            "j__emb": list(rng.normal(size=(n, 3)).astype(np.float32)),
+        }
+    )
+    plan = FeaturePlan.fit(frame, SPECS)
+    make_deterministic(0)
+    scorer = DCNRanker(plan, embedding_dim=4, hidden_units=(8,), gnn_inputs="none").scorer()
+    assert set(scorer.input_names) == {"member_id", "v__title", "v__skills", "v__n"}
+    path = export_onnx(scorer, tmp_path / "model.onnx")
+    session = onnx_session(path)
+    arrays = plan.arrays(frame)  # serving computes every plan input; the model takes its own
+    assert {i.name for i in session.get_inputs()} == set(scorer.input_names)
+    other = plan.arrays(frame.assign(m__emb=list(rng.normal(size=(n, 3)).astype(np.float32))))
+    np.testing.assert_array_equal(onnx_predict(session, arrays), onnx_predict(session, other))
+    assert check_parity(scorer, path, {k: arrays[k] for k in scorer.input_names}) <= 1e-4

@@ -43,17 +43,18 @@ def test_both_arms_get_the_same_learning_rates_and_dropouts_with_equal_trials():
     # stage 1 at the first integration only: the integration is not confounded with lr/dropout
     assert [s.gnn_inputs for s in gnn] == ["decoder"] * 4
     # a two-tower model has no input seeing both vectors: no pair mode there
-    assert ranking == ["decoder", "raw", "projection"]
-    assert two_tower == ["raw", "projection"]
+    assert ranking == ["decoder", "raw", "projection", "none"]
+    assert two_tower == ["raw", "projection", "none"]
     assert [s.gnn_inputs for s in ebr] == ["raw"] * 4
 
 
 def test_stage_two_tries_each_other_integration_at_the_chosen_setting():
     chosen = Setting(3e-3, 0.2, "decoder")
-    others = integration_settings(chosen, ["decoder", "raw", "projection"])
-    assert others == [Setting(3e-3, 0.2, "raw"), Setting(3e-3, 0.2, "projection")]
+    others = integration_settings(chosen, ["decoder", "raw", "projection", "none"])
+    assert others == [Setting(3e-3, 0.2, m) for m in ("raw", "projection", "none")]
     # without the GNN's decoder in the repo the decoder mode is not offered
-    assert integration_modes(TUNED, two_tower=False, decoder=False) == ["raw", "projection"]
+    modes = integration_modes(TUNED, two_tower=False, decoder=False)
+    assert modes == ["raw", "projection", "none"]
     only_pairs = TUNED.model_copy(update={"tuning": TuningParams(gnn_inputs=("decoder",))})
     with pytest.raises(Exception, match="none usable"):
         integration_modes(only_pairs, two_tower=True, decoder=True)
@@ -176,13 +177,13 @@ def test_the_run_directory_holds_the_trial_with_the_best_validation_auc(tuned_ru
         assert m["run_params"]["learning_rate"] == tuning["chosen"]["learning_rate"]
         assert m["run_params"]["dropout"] == tuning["chosen"]["dropout"]
     control, gnn = (_metrics(tuned_runs[n])["tuning"]["trials"] for n in ("control", "gnn"))
-    assert len(control) == 3 and len(gnn) == 5
+    assert len(control) == 3 and len(gnn) == 6
     assert [(t["learning_rate"], t["dropout"]) for t in control] == [
         (t["learning_rate"], t["dropout"]) for t in gnn[:3]
     ]
     assert [t["gnn_inputs"] for t in control] == [None] * 3
     # stage 1 at the decoder's logit, stage 2 the other integrations at stage 1's choice
-    assert [t["gnn_inputs"] for t in gnn] == ["decoder"] * 3 + ["raw", "projection"]
+    assert [t["gnn_inputs"] for t in gnn] == ["decoder"] * 3 + ["raw", "projection", "none"]
     stage_one = gnn[choose([t["auc"] for t in gnn[:3]])]
     for trial in gnn[3:]:
         assert trial["stage"] == "gnn"
@@ -235,7 +236,7 @@ def test_the_report_shows_the_settings_each_arm_chose(tuned_runs, ranker_experim
     assert tuning["control"]["0"]["gnn_inputs"] is None
     markdown = (tmp_path / "report.md").read_text()
     assert "### Tuning (chosen on the validation slice)" in markdown
-    assert f"| jymbii | gnn | 0 | 5 | auc {tuning['treatment']['0']['value']:.4f} |" in markdown
+    assert f"| jymbii | gnn | 0 | 6 | auc {tuning['treatment']['0']['value']:.4f} |" in markdown
 
 
 def test_yaml_off_turns_the_search_off():
