@@ -57,11 +57,15 @@ class DCNRanker(tfrs.models.Model):
         )
 
     def call(self, features, training: bool = False):
-        return self.network(features, training=training)
+        return self.network(self._own(features), training=training)
+
+    def _own(self, features: dict) -> dict:
+        """The network's own inputs: the `none` integration leaves the plan's GNN columns out."""
+        return {k: features[k] for k in self.network.input_names}
 
     def compute_loss(self, inputs, training: bool = False):
         features, labels = inputs
-        logits = self.network(features, training=training)
+        logits = self.network(self._own(features), training=training)
         return self.task(labels=labels, predictions=logits, training=training)
 
     def scorer(self) -> tf.keras.Model:

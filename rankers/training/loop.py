@@ -67,8 +67,9 @@ def predict_batched(
     cost: a DCN ranker at the paper config scores 24K rows/s in slices of 4,096 and 74K in
     slices of 32,768 (2 cores), for a few tens of MB of activations."""
     n = len(next(iter(arrays.values())))
+    names = getattr(model, "input_names", None) or list(arrays)  # a functional model's own
     parts = [
-        np.asarray(model.predict_on_batch({k: v[i : i + batch_size] for k, v in arrays.items()}))
+        np.asarray(model.predict_on_batch({k: arrays[k][i : i + batch_size] for k in names}))
         for i in range(0, n, batch_size)
     ]
     return np.concatenate(parts) if parts else np.zeros((0, *model.outputs[0].shape[1:]))
