@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,10 +44,6 @@ def _stream_id(entry_id: bytes) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-# Deletes the lock only if it still holds our token (it may have expired and been taken).
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
-
-
 class RedisBackend:
     """Keys under `prefix` in a Redis database; a commit is one MULTI/EXEC transaction."""
 
@@ -60,20 +54,20 @@ class RedisBackend:
 
     @contextlib.contextmanager
     def lock(self, name: str = "state"):
-        """A Redis lock (SET NX PX) named `name` ("state": a batch's commit; "write": the online
-        store write). It expires after `lock_timeout_s`, so a worker killed while holding it
-        blocks the others that long at most; what it guards takes milliseconds."""
-        key, token = (
-            self.prefix + "lock" + ("" if name == "state" else f":{name}"),
-            uuid.uuid4().hex,
-        )
-        ttl_ms = int(self.lock_timeout_s * 1000)
-        while not self.client.set(key, token, nx=True, px=ttl_ms):
-            time.sleep(0.0002)
+        """redis-py's lock (SET NX PX with a token) named `name` ("state": a batch's commit;
+        "write": the online store write). It expires after `lock_timeout_s`, so a worker killed
+        while holding it blocks the others that long at most; what it guards takes milliseconds.
+        A lock that expired and was taken by another worker is left to that worker."""
+        from redis.exceptions import LockNotOwnedError
+
+        key = self.prefix + "lock" + ("" if name == "state" else f":{name}")
+        lock = self.client.lock(key, timeout=self.lock_timeout_s, sleep=0.0002)
+        lock.acquire()
         try:
             yield
         finally:
-            self.client.eval(_RELEASE, 1, key, token)
+            with contextlib.suppress(LockNotOwnedError):
+                lock.release()
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
