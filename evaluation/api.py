@@ -14,10 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from evaluation.arms import task_arms
 from evaluation.compare import compare
-from evaluation.drift import arm_vector_files, embedding_drift
+from evaluation.drift import arm_vector_files, drift_columns, embedding_drift
 from evaluation.leakage import audit_run
 from evaluation.report_model import Report
 from evaluation.result import AuditCheck, LeakageAudit
@@ -164,7 +165,9 @@ def _add_diagnostics(report: Report, run_dir: Path, repo_dir: Path, arms: list) 
         for arm in (a for a in arms if task in a.predictions):
             path = artifacts.run_dir(Path(run_dir), task, arm.name, arm.seeds(task)[0])
             if (path / artifacts.EXAMPLES).is_file():
-                examples = pd.read_parquet(path / artifacts.EXAMPLES)
+                have = pq.read_schema(path / artifacts.EXAMPLES).names
+                wanted = [c for c in drift_columns(arm.name) if c in have]
+                examples = pd.read_parquet(path / artifacts.EXAMPLES, columns=wanted)
                 files = arm_vector_files(Path(repo_dir), arm.name)
                 drift[arm.name] = embedding_drift(examples, files, arm.name)
         diagnostics = {"drift": drift} if any(drift.values()) else {}

@@ -57,6 +57,13 @@ def _picked_vectors(path: Path, key: str, ids: pd.Series, at: pd.Series) -> np.n
     return out
 
 
+def drift_columns(arm: str) -> list[str]:
+    """The examples' columns `embedding_drift` reads for `arm` (read only these: the file holds
+    every feature's timestamp and every split's rows)."""
+    views = [f"{entity}_{arm}__feature_ts" for entity in ENTITY_ID]
+    return ["split", *ENTITY_ID.values(), *views]
+
+
 def embedding_drift(examples: pd.DataFrame, files: dict[str, Path], arm: str) -> dict | None:
     """Train-vs-test classifier AUC on the vectors one arm's run was fed (`files`: entity ->
     embeddings parquet; the examples carry `<entity>_<arm>__feature_ts`), with the share of

@@ -59,10 +59,10 @@ def placebo_vectors(repo_dir: Path | str, seed: int = 0) -> dict[str, EntityVect
         table = pq.read_table(path, columns=[ENTITY_ID[entity], "embedding", "event_timestamp"])
         ids = table[ENTITY_ID[entity]].to_numpy()
         distinct = np.unique(ids)
-        moved = dict(zip(distinct, rng.permutation(distinct), strict=True))
+        moved = rng.permutation(distinct)[np.searchsorted(distinct, ids)]
         flat = table["embedding"].combine_chunks().flatten().to_numpy()
         out[entity] = EntityVectors(
-            np.array([moved[i] for i in ids], dtype=np.int64),
+            moved.astype(np.int64),
             flat.reshape(len(ids), -1),
             table["event_timestamp"].to_pandas(),
         )
